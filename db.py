@@ -1,0 +1,137 @@
+"""The DuckDB database: connecting, applying the ordered migrations, and the one-writer lock.
+
+`connect()` applies every pending migration from the `schema` package in one transaction each and
+records it in `schema_migrations`. Writers go through `open_writer()`, which holds a lock file for the
+duration of the job only, so the database is never held open between jobs and analysts can open it
+read-only in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import filelock
+
+from errors import LockedError, ReviewPulseError
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+def list_migrations() -> list[tuple[int, str, str]]:
+    """Return (version, name, sql) of every migration in the `schema` package, in order."""
+    found = []
+    for entry in resources.files("schema").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise ReviewPulseError(f"two migrations share a version number: {versions}")
+    return found
+
+
+def _checksum(sql: str) -> str:
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    applied = {v: s for v, s in con.execute("SELECT version, sha256 FROM schema_migrations").fetchall()}
+    done = []
+    for version, name, sql in list_migrations():
+        if version in applied:
+            if applied[version] != _checksum(sql):
+                raise ReviewPulseError(
+                    f"migration {version:04d}_{name} changed after it was applied to this database; "
+                    "add a new migration instead of editing a released one"
+                )
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                [version, name, _checksum(sql), datetime.now(timezone.utc)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(version)
+    return done
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database file (creating it and its folder when writable) with the schema up to date.
+
+    Read-only connections never migrate. Raises LockedError when another process has the file open
+    for writing, and ReviewPulseError when a read-only open finds no database.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise ReviewPulseError(f"{path}: no database yet; run `reviewpulse collect` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise LockedError(
+                f"{path}: the database is open for writing by another ReviewPulse process "
+                "(a collect, analyze, report or serve job); try again when it has finished"
+            ) from None
+        raise ReviewPulseError(f"{path}: cannot open the database: {exc}") from None
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        try:
+            migrate(con)
+        except Exception:
+            con.close()
+            raise
+    return con
+
+
+@contextmanager
+def hold_write_lock(lock_path: Path, wait_seconds: float = 0) -> Iterator[None]:
+    """Hold the single-writer lock file; raise LockedError if it is not free within wait_seconds."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except filelock.Timeout:
+        raise LockedError(
+            f"{lock_path}: another ReviewPulse job is writing (collect, analyze, report or serve); "
+            "try again when it has finished, or pass --wait SECONDS"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def open_writer(database: Path, lock_path: Path, wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Lock, connect for writing, and close and unlock when the job is done."""
+    with hold_write_lock(lock_path, wait_seconds):
+        con = connect(database)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,193 @@
+"""Collecting: every configured file source and the inbox, one import (one transaction) per file.
+
+A bad file never stops the others: it is recorded as a failed import with a one-line error. Inbox
+files are moved to `done/` or to `failed/` (with a `.error.txt` beside them); files of a configured
+`path` are read in place and skipped once their content (sha256) has been imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from config import Settings, Source
+from errors import ParseError, ReviewPulseError
+from ingest import formats
+from ingest.model import Review
+from ingest.store import ImportResult, ImportTarget, record_outcome, save_import, was_imported
+
+log = logging.getLogger("reviewpulse.collect")
+
+
+def build_location_resolver(settings: Settings, source: Source) -> Callable[[Review], str]:
+    """Map what an export says about a location (Google id, name, alias) to a configured location id."""
+    names: dict[str, str] = {}
+    for loc in settings.locations:
+        for key in (loc.id, loc.name, *loc.aliases, *loc.google_location_ids):
+            names[key.casefold()] = loc.id
+    default = source.location or (settings.locations[0].id if len(settings.locations) == 1 else None)
+
+    def resolve(review: Review) -> str:
+        ref = review.location_ref
+        if ref is not None:
+            found = names.get(ref.strip().casefold())
+            if found is not None:
+                return found
+            if default is None:
+                raise ParseError(
+                    f"location {ref!r} is not a configured location id, name, alias or google_location_id",
+                    where=_where(review),
+                )
+            return default
+        if default is None:
+            raise ParseError(f"no location in the record and source {source.name!r} has no location", where=_where(review))
+        return default
+
+    return resolve
+
+
+def _where(review: Review) -> str | None:
+    line = review.raw.get("line") if isinstance(review.raw, dict) else None
+    return f"line {line}" if line else (f"review {review.source_review_id}" if review.source_review_id else None)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fp:
+        for chunk in iter(lambda: fp.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_file(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path) -> ImportResult:
+    """Parse and save one export file of `source` in one transaction; failures are recorded, not raised."""
+    with path.open("rb") as fp:
+        head = fp.read(8)
+    target = ImportTarget(
+        source=source.name,
+        source_type=source.type,
+        platform=source.platform_name,
+        origin=str(path),
+        location_id=source.location,
+        sha256=sha256_file(path),
+        size_bytes=path.stat().st_size,
+        snapshot=formats.is_snapshot(source, head),
+    )
+    if was_imported(con, target.sha256):
+        return record_outcome(con, target, "skipped_duplicate")
+    try:
+        with path.open("rb") as fp:
+            reviews = formats.parse(fp, file=path.name, source=source, tz=settings.zone)
+            return save_import(con, target, reviews, build_location_resolver(settings, source))
+    except ParseError as exc:
+        error = str(exc.in_file(path.name))
+    except ReviewPulseError as exc:
+        error = f"{path.name}: {exc}"
+    except (OSError, MemoryError, RecursionError) as exc:
+        error = f"{path.name}: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # a parser bug must not stop the other files; keep the evidence
+        log.exception("unexpected error importing %s", path)
+        error = f"{path.name}: unexpected {type(exc).__name__}: {exc}"
+    return record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    dest = folder / path.name
+    if dest.exists():
+        dest = folder / f"{stamp}-{path.name}"
+    n = 1
+    while dest.exists():
+        dest = folder / f"{stamp}-{n}-{path.name}"
+        n += 1
+    shutil.move(str(path), dest)
+    return dest
+
+
+def list_inbox(inbox: Path) -> list[Path]:
+    """Files waiting in the inbox, including one level of per-source subfolders, oldest first."""
+    if not inbox.is_dir():
+        return []
+    found = []
+    for entry in inbox.iterdir():
+        if entry.name.startswith(".") or entry.name in ("done", "failed"):
+            continue
+        if entry.is_file():
+            found.append(entry)
+        elif entry.is_dir():
+            found.extend(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def collect_inbox(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[ImportResult]:
+    """Import every file dropped in the inbox, then move it to done/ or failed/ (with .error.txt)."""
+    inbox = settings.inbox_dir
+    results = []
+    for path in list_inbox(inbox):
+        source = _source_for_inbox_file(settings, inbox, path)
+        if source is None:
+            target = ImportTarget("inbox", "unknown", "unknown", str(path), sha256=sha256_file(path), size_bytes=path.stat().st_size)
+            result = record_outcome(
+                con, target, "failed",
+                f"{path.name}: cannot tell which source this file belongs to; put it in inbox/<source name>/ "
+                f"(sources: {', '.join(s.name for s in settings.sources) or 'none configured'})",
+            )
+        else:
+            result = import_file(con, settings, source, path)
+        if result.status == "failed":
+            dest = _move(path, inbox / "failed")
+            dest.with_name(dest.name + ".error.txt").write_text(result.error + "\n", encoding="utf-8")
+            log.warning("import failed: %s", result.error)
+        else:
+            _move(path, inbox / "done")
+        results.append(result)
+    return results
+
+
+def _source_for_inbox_file(settings: Settings, inbox: Path, path: Path) -> Source | None:
+    if path.parent != inbox:
+        try:
+            return settings.source(path.parent.name)
+        except ReviewPulseError:
+            return None
+    with path.open("rb") as fp:
+        head = fp.read(4096)
+    return formats.guess_source(settings.sources, path.name, head)
+
+
+def list_source_files(source: Source) -> list[Path]:
+    """The export files of a `path` source: the file itself, or the matching files below a folder or glob."""
+    assert source.path is not None
+    path = source.path
+    endings = formats.EXTENSIONS.get(source.type, ())
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(endings)]
+    else:
+        files = [p for p in path.parent.glob(path.name) if p.is_file()]
+    return sorted(files)
+
+
+def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: list[Source] | None = None) -> list[ImportResult]:
+    """Import the files of every configured `path` source that were not imported before (by sha256)."""
+    results = []
+    for source in sources if sources is not None else settings.sources:
+        if source.path is None:
+            continue
+        for path in list_source_files(source):
+            digest = sha256_file(path)
+            known = con.execute(
+                "SELECT count(*) FROM imports WHERE sha256 = ? AND status IN ('ok', 'failed')", [digest]
+            ).fetchone()[0]
+            if known:
+                continue
+            results.append(import_file(con, settings, source, path))
+    return results

@@ -1,0 +1,148 @@
+"""CSV exports from review platforms and surveys, read through a column mapping.
+
+Tolerates a UTF-8 BOM, Excel's cp1252 (and other encodings, detected with charset-normalizer),
+quoted multi-line fields and the common date formats. Errors name the physical line and the column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timezone, tzinfo
+from typing import IO
+
+from charset_normalizer import from_bytes
+
+from errors import ParseError
+from ingest.model import Review
+from ingest.text import clean_text, parse_rating, parse_timestamp
+
+SNIFF_BYTES = 256 * 1024
+MAX_FIELD_BYTES = 1024 * 1024  # one review field; a larger one is an error, not a review
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which header holds which field. Only `text` is required."""
+
+    text: str
+    author: str | None = None
+    rating: str | None = None
+    date: str | None = None
+    reply: str | None = None
+    reply_date: str | None = None
+    id: str | None = None
+    location: str | None = None
+    question: str | None = None
+
+
+def detect_encoding(sample: bytes, declared: str | None = None) -> str:
+    """The encoding to read a CSV with: declared, else BOM, else UTF-8 if valid, else detected."""
+    if declared:
+        return declared
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3:  # the sample cut a multi-byte character
+            return "utf-8"
+    best = from_bytes(sample).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+def open_text(fp: IO[bytes], *, file: str, encoding: str | None = None) -> io.TextIOWrapper:
+    """Wrap a binary CSV stream in a text stream of the detected encoding, ready for csv.reader."""
+    sample = fp.read(SNIFF_BYTES)
+    if not sample.strip():
+        raise ParseError("the file is empty", file=file)
+    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ParseError("binary data, not a CSV text file", file=file)
+    fp.seek(0)
+    return io.TextIOWrapper(fp, encoding=detect_encoding(sample, encoding), errors="strict", newline="")
+
+
+def iter_rows(fp: IO[bytes], *, file: str, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row as {header: value}) for each record; the header row is line 1."""
+    text = open_text(fp, file=file, encoding=encoding)
+    reader = csv.reader(text, strict=True)
+    line = 1
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ParseError("no header row", file=file)
+        header = [h.strip().lstrip("\ufeff") for h in header]
+        line = reader.line_num + 1
+        for values in reader:
+            start, line = line, reader.line_num + 1
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                raise ParseError(f"{len(values)} fields where the header has {len(header)}", file=file, where=f"line {start}")
+            for name, value in zip(header, values):
+                if len(value) > MAX_FIELD_BYTES:
+                    raise ParseError(f"column {name!r}: field of {len(value)} characters is over the 1 MiB limit", file=file, where=f"line {start}")
+            yield start, dict(zip(header, values))
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"cannot decode as {text.encoding}: {exc.reason}", file=file, where=f"near line {line}") from None
+    except csv.Error as exc:
+        raise ParseError(f"malformed CSV: {exc}", file=file, where=f"line {reader.line_num}") from None
+
+
+def check_columns(columns: ColumnMap, header: list[str], *, file: str) -> None:
+    missing = [c for c in vars(columns).values() if c is not None and c not in header]
+    if missing:
+        raise ParseError(f"column(s) {missing} not found; the header has {header}", file=file, where="line 1")
+
+
+def iter_reviews(
+    fp: IO[bytes],
+    *,
+    file: str,
+    columns: ColumnMap,
+    tz: tzinfo = timezone.utc,
+    dayfirst: bool = False,
+    encoding: str | None = None,
+    clamped: bool = False,
+) -> Iterator[Review]:
+    """Reviews of a CSV export mapped by `columns`; naive dates are read in the practice's `tz`."""
+    checked = False
+    for line, row in iter_rows(fp, file=file, encoding=encoding):
+        if not checked:
+            check_columns(columns, list(row), file=file)
+            checked = True
+        field = columns.text
+        try:
+            text = clean_text(row[columns.text], clamped=clamped)
+            field = columns.rating
+            rating = parse_rating(row[field]) if field else None
+            field = columns.date
+            created = parse_timestamp(row[field], tz=tz, dayfirst=dayfirst) if field else None
+            field = columns.reply_date
+            reply_at = parse_timestamp(row[field], tz=tz, dayfirst=dayfirst) if field else None
+        except ValueError as exc:
+            raise ParseError(f"column {field!r}: {exc}", file=file, where=f"line {line}") from None
+        reply = clean_text(row[columns.reply]) if columns.reply else None
+        if text is None and rating is None:
+            continue  # an empty survey answer: nothing was said
+        yield Review(
+            source_review_id=(row[columns.id].strip() or None) if columns.id else None,
+            text=text,
+            rating=rating,
+            author=clean_text(row[columns.author]) if columns.author else None,
+            created_at=created,
+            updated_at=created,
+            reply_text=reply,
+            reply_at=reply_at if reply else None,
+            question=clean_text(row[columns.question]) if columns.question else None,
+            location_ref=(row[columns.location].strip() or None) if columns.location else None,
+            raw={"line": line, **row},
+        )

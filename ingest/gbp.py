@@ -1,0 +1,167 @@
+"""Google Business Profile reviews: Takeout files (also zipped) and the API's ListReviewsResponse pages.
+
+Both share one record shape (`name`, `reviewId`, `reviewer`, `starRating`, `comment`, `createTime`,
+`updateTime`, `reviewReply`), so one parser serves the exported file, the zip and the API page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from errors import ParseError
+from ingest.model import Review
+from ingest.text import clean_text, parse_rating, parse_timestamp
+
+_LOCATION_IN_NAME = re.compile(r"locations/([^/]+)")
+_LOCATION_FOLDER = re.compile(r"^location-(.+)$")
+MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
+MAX_COMPRESSION_RATIO = 200
+
+
+def load_json(fp: IO[bytes], file: str) -> Any:
+    """json.load with errors that name the file, line and column."""
+    data = fp.read()
+    if not data.strip():
+        raise ParseError("the file is empty", file=file)
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 JSON (byte {exc.start})", file=file) from None
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg}", file=file, where=f"line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ParseError("JSON nested too deeply", file=file) from None
+
+
+def parse_review(record: Any, *, where: str, location_hint: str | None = None) -> Review:
+    """One Google review object -> Review. Raises ParseError naming `where` on a bad field."""
+    if not isinstance(record, dict):
+        raise ParseError(f"expected a review object, got {type(record).__name__}", where=where)
+    name = record.get("name")
+    review_id = record.get("reviewId") or (name.rsplit("/", 1)[-1] if isinstance(name, str) and "/reviews/" in name else None)
+    if not review_id or not isinstance(review_id, str):
+        raise ParseError("review has neither reviewId nor a name ending in /reviews/{id}", where=where)
+    reviewer = record.get("reviewer") or {}
+    if not isinstance(reviewer, dict):
+        raise ParseError("reviewer is not an object", where=where)
+    author = None if reviewer.get("isAnonymous") else clean_text(reviewer.get("displayName"))
+    location = location_hint
+    if isinstance(name, str) and (match := _LOCATION_IN_NAME.search(name)):
+        location = match.group(1)
+    reply = record.get("reviewReply") or {}
+    if not isinstance(reply, dict):
+        raise ParseError("reviewReply is not an object", where=where)
+    field = "starRating"
+    try:
+        rating = parse_rating(record.get("starRating"))
+        field = "createTime"
+        created = parse_timestamp(record.get("createTime"))
+        field = "updateTime"
+        updated = parse_timestamp(record.get("updateTime")) or created
+        field = "reviewReply.updateTime"
+        reply_at = parse_timestamp(reply.get("updateTime"))
+        field = "comment"
+        text = clean_text(record.get("comment"))
+        field = "reviewReply.comment"
+        reply_text = clean_text(reply.get("comment"))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ParseError(f"{field}: {exc}", where=where) from None
+    if created is None:
+        raise ParseError("createTime is missing", where=where)
+    return Review(
+        source_review_id=review_id,
+        text=text,
+        rating=rating,
+        author=author,
+        created_at=created,
+        updated_at=updated,
+        reply_text=reply_text,
+        reply_at=reply_at if reply_text else None,
+        location_ref=location,
+        raw=record,
+    )
+
+
+def iter_page(document: Any, *, file: str, location_hint: str | None = None) -> Iterator[Review]:
+    """Reviews of one parsed JSON document: a Takeout reviews file or an API ListReviewsResponse."""
+    if isinstance(document, list):
+        reviews = document
+    elif isinstance(document, dict) and "reviews" in document:
+        reviews = document["reviews"]
+    elif isinstance(document, dict) and ("averageRating" in document or "totalReviewCount" in document):
+        reviews = []  # a location with no reviews yet
+    elif isinstance(document, dict) and document.get("type") == "FeatureCollection":
+        raise ParseError(
+            "this is a Google Maps 'Reviews.json' of reviews you wrote, not the reviews of a business; "
+            "export the Business Profile from Takeout instead",
+            file=file,
+        )
+    else:
+        raise ParseError("no 'reviews' list: not a Google Business Profile reviews file", file=file)
+    if not isinstance(reviews, list):
+        raise ParseError("'reviews' is not a list", file=file)
+    for index, record in enumerate(reviews):
+        try:
+            yield parse_review(record, where=f"reviews[{index}]", location_hint=location_hint)
+        except ParseError as exc:
+            raise exc.in_file(file) from None
+
+
+def location_from_path(path: str) -> str | None:
+    """The Google location id of a Takeout path such as `.../location-123/reviews.json`."""
+    for part in reversed(PurePosixPath(path.replace("\\", "/")).parts[:-1]):
+        if match := _LOCATION_FOLDER.match(part):
+            return match.group(1)
+    return None
+
+
+def is_reviews_member(path: str) -> bool:
+    name = PurePosixPath(path).name.lower()
+    return name.endswith(".json") and name.startswith("reviews") and "location-" in path
+
+
+def iter_zip(fp: IO[bytes], *, file: str) -> Iterator[Review]:
+    """Reviews of every `location-*/reviews*.json` in a Takeout zip, with size and count limits."""
+    try:
+        archive = zipfile.ZipFile(fp)
+    except zipfile.BadZipFile as exc:
+        raise ParseError(f"not a valid zip archive: {exc}", file=file) from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ParseError(f"zip holds {len(members)} files, more than the limit of {MAX_ZIP_MEMBERS}", file=file)
+        total = sum(m.file_size for m in members)
+        if total > MAX_ZIP_TOTAL_BYTES:
+            raise ParseError(f"zip expands to {total} bytes, more than the limit of {MAX_ZIP_TOTAL_BYTES}", file=file)
+        wanted = [m for m in members if not m.is_dir() and is_reviews_member(m.filename)]
+        if not wanted:
+            raise ParseError("zip holds no 'Google Business Profile/.../location-*/reviews*.json' file", file=file)
+        for member in wanted:
+            inner = f"{file}!{member.filename}"
+            parts = PurePosixPath(member.filename).parts
+            if member.filename.startswith("/") or ".." in parts:
+                raise ParseError("unsafe path in zip archive", file=inner)
+            if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
+                raise ParseError(
+                    f"compression ratio {member.file_size // member.compress_size}:1 looks like a zip bomb", file=inner
+                )
+            with archive.open(member) as handle:
+                document = load_json(handle, inner)
+            yield from iter_page(document, file=inner, location_hint=location_from_path(member.filename))
+
+
+def iter_reviews(fp: IO[bytes], *, file: str) -> Iterator[Review]:
+    """Reviews of a Google export given as a JSON file (Takeout or API page) or a Takeout zip."""
+    head = fp.read(4)
+    fp.seek(0)
+    if head.startswith(b"PK"):
+        yield from iter_zip(fp, file=file)
+        return
+    document = load_json(fp, file)
+    yield from iter_page(document, file=file, location_hint=location_from_path(file))
