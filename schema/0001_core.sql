@@ -61,6 +61,9 @@ CREATE TABLE review_sentiment (
     vader_compound    DOUBLE,              -- exactly vaderSentiment's compound for the whole text
     score             DOUBLE,              -- ReviewPulse's domain-adjusted score, -1..1
     label             VARCHAR,             -- negative, neutral, positive, mixed
+    is_mixed          BOOLEAN,             -- praise and complaint in one review
+    is_safety         BOOLEAN,             -- states an urgent clinical or safety concern
+    is_non_informative BOOLEAN,            -- "N/A", "nothing", "no complaints"
     analyzer_version  VARCHAR NOT NULL,
     analyzed_at       TIMESTAMPTZ NOT NULL
 );
