@@ -191,3 +191,8 @@ def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
                 continue
             results.append(import_file(con, settings, source, path))
     return results
+
+
+def collect_all(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[ImportResult]:
+    """Run every collector once: the inbox, then the configured file sources."""
+    return collect_inbox(con, settings) + collect_paths(con, settings)
