@@ -1,0 +1,303 @@
+"""The `reviewpulse` command: thin click commands over the library functions.
+
+Settings are loaded here (the edge) and passed down. Any ReviewPulseError becomes one line on stderr
+and exit status 2; a collect in which some file failed exits 1 after importing the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from config import Settings, load_settings
+from errors import ReviewPulseError
+
+log = logging.getLogger("reviewpulse")
+
+STARTER_CONFIG = """\
+# ReviewPulse settings. Relative paths are relative to this file.
+practice = "{practice}"
+timezone = "{timezone}"        # IANA name; weeks and report times use it
+data_dir = "data"              # database, inbox, lock file and archive live here
+
+[[locations]]
+id = "main"
+name = "{practice}"
+google_location_ids = []       # the numbers of the Takeout `location-*` folders
+aliases = []                   # other names of this location in CSV exports
+
+# Google Business Profile Takeout exports (zip or the reviews*.json files):
+[[sources]]
+name = "google"
+type = "google"
+path = "exports/google"
+
+[reports]
+dir = "site"
+cron = "0 6 * * mon"           # Monday 06:00 in the practice's time zone
+"""
+
+
+class Context:
+    def __init__(self, config: Path | None, verbose: bool):
+        self.config_path = config
+        self.verbose = verbose
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class Group(click.Group):
+    """Turns ReviewPulseError into one clear line and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ReviewPulseError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", type=click.Path(path_type=Path, dir_okay=False),
+              help="Settings file (default: $REVIEWPULSE_CONFIG, ./reviewpulse.toml, else the demo practice).")
+@click.option("--verbose", "-v", is_flag=True, help="Log details to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, verbose: bool) -> None:
+    """ReviewPulse: patient review analytics for medical practices.
+
+    \b
+    Example:
+      reviewpulse run                 # collect, analyze and report the demo practice
+      reviewpulse -c reviewpulse.toml status
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = Context(config, verbose)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--practice", default="My Practice", show_default=True, help="The practice's name.")
+@click.option("--timezone", default="America/New_York", show_default=True, help="IANA time zone.")
+def init(folder: Path, practice: str, timezone: str) -> None:
+    """Write a starter reviewpulse.toml and the inbox folder in FOLDER.
+
+    \b
+    Example:
+      reviewpulse init ~/reviewpulse --practice "Riverbend Family Medicine" --timezone America/Chicago
+    """
+    target = folder / "reviewpulse.toml"
+    if target.exists():
+        raise ReviewPulseError(f"{target}: already exists; edit it or remove it first")
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = practice.replace("\\", "").replace('"', "'")
+    target.write_text(STARTER_CONFIG.format(practice=safe, timezone=timezone), encoding="utf-8")
+    settings = load_settings(target, environ={})
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    click.echo(f"wrote {target}; drop exports into {settings.inbox_dir}")
+
+
+def run_collect(settings: Settings, wait: float) -> list:
+    """Collect every source under the write lock; print one line per import; return the results."""
+    from db import open_writer
+    from ingest.collect import collect_all
+
+    with open_writer(settings.database_path, settings.lock_path, wait) as con:
+        results = collect_all(con, settings)
+    for r in results:
+        if r.status == "ok":
+            click.echo(f"imported {r.origin}: {r.rows_seen} reviews, {r.rows_new} new, "
+                       f"{r.rows_updated} updated, {r.rows_removed} removed")
+        elif r.status == "failed":
+            click.echo(f"FAILED {r.error}", err=True)
+        else:
+            click.echo(f"{r.status.replace('_', ' ')}: {r.origin}")
+    if not any(r.status == "ok" and (r.rows_new or r.rows_updated or r.rows_removed) for r in results):
+        click.echo("nothing new to import")
+    return results
+
+
+def run_analyze(settings: Settings, wait: float, rescore: bool = False, workers: int | None = None):
+    from analysis.pipeline import analyze_pending
+    from db import open_writer
+
+    with open_writer(settings.database_path, settings.lock_path, wait) as con:
+        summary = analyze_pending(con, settings, rescore=rescore, workers=workers)
+    click.echo(str(summary))
+    return summary
+
+
+def run_report(settings: Settings, wait: float, weeks: list[date] | None = None):
+    from db import open_writer
+    from reports.site import write_reports
+
+    with open_writer(settings.database_path, settings.lock_path, wait) as con:
+        report = write_reports(con, settings, weeks=weeks)
+    click.echo(str(report))
+    return report
+
+
+def parse_week(value: str | None) -> list[date] | None:
+    """`2026-W46` -> [Monday of that ISO week]."""
+    if value is None:
+        return None
+    try:
+        year, week = value.upper().split("-W")
+        return [date.fromisocalendar(int(year), int(week), 1)]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO week such as 2026-W46") from None
+
+
+wait_option = click.option("--wait", type=float, default=0, show_default=True,
+                           help="Seconds to wait for another job's write lock before giving up.")
+
+
+@main.command()
+@wait_option
+@pass_ctx
+def collect(ctx: Context, wait: float) -> None:
+    """Import new exports from the inbox and every configured source.
+
+    \b
+    Example:
+      reviewpulse collect --wait 60
+    """
+    results = run_collect(ctx.settings, wait)
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--rescore", is_flag=True, help="Re-analyse all history (after a taxonomy or rule change).")
+@click.option("--workers", type=click.IntRange(1), help="Processes to use (default: all cores).")
+@wait_option
+@pass_ctx
+def analyze(ctx: Context, rescore: bool, workers: int | None, wait: float) -> None:
+    """Score sentiment and themes of new or changed reviews, then update the weekly flags.
+
+    \b
+    Example:
+      reviewpulse analyze --rescore
+    """
+    run_analyze(ctx.settings, wait, rescore, workers)
+
+
+@main.command()
+@click.option("--week", help="Only this ISO week, e.g. 2026-W46 (default: every finished week).")
+@wait_option
+@pass_ctx
+def report(ctx: Context, week: str | None, wait: float) -> None:
+    """Write the weekly HTML reports and the site index.
+
+    \b
+    Example:
+      reviewpulse report --week 2026-W46
+    """
+    run_report(ctx.settings, wait, parse_week(week))
+
+
+@main.command()
+@wait_option
+@pass_ctx
+def run(ctx: Context, wait: float) -> None:
+    """Collect, analyze and report; print the path of the newest weekly report last.
+
+    \b
+    Example:
+      reviewpulse run
+    """
+    settings = ctx.settings
+    results = run_collect(settings, wait)
+    run_analyze(settings, wait)
+    report = run_report(settings, wait)
+    if report.newest is not None:
+        click.echo(str(report.newest))
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--limit", default=10, show_default=True, help="How many recent imports to show.")
+@pass_ctx
+def status(ctx: Context, limit: int) -> None:
+    """Show recent imports, failures with their error files, and review counts.
+
+    \b
+    Example:
+      reviewpulse status --limit 20
+    """
+    from db import connect
+
+    settings = ctx.settings
+    con = connect(settings.database_path, read_only=True)
+    try:
+        click.echo(f"{settings.practice} — database {settings.database_path}")
+        for loc, n, last in con.execute(
+            "SELECT location_id, count(*), max(created_at) FROM reviews WHERE removed_at IS NULL GROUP BY 1 ORDER BY 1"
+        ).fetchall():
+            click.echo(f"  {loc}: {n} reviews, newest {last:%Y-%m-%d}")
+        click.echo("recent imports:")
+        rows = con.execute(
+            "SELECT import_id, finished_at, status, source, origin, rows_new, rows_updated, error"
+            " FROM imports ORDER BY import_id DESC LIMIT ?", [limit]
+        ).fetchall()
+        for import_id, finished, state, source, origin, new, updated, error in rows:
+            line = f"  #{import_id} {finished:%Y-%m-%d %H:%M} {state:<17} {source}: {origin}"
+            line += f" ({error})" if error else f" ({new} new, {updated} updated)"
+            click.echo(line)
+        failed_dir = settings.inbox_dir / "failed"
+        errors = sorted(failed_dir.glob("*.error.txt")) if failed_dir.is_dir() else []
+        if errors:
+            click.echo(f"failed files in {failed_dir}:")
+            for path in errors:
+                click.echo(f"  {path.name}: {path.read_text(encoding='utf-8').strip()}")
+    finally:
+        con.close()
+    site = settings.site_dir / "index.html"
+    click.echo(f"reports: {site if site.exists() else 'none yet'}")
+
+
+@main.command()
+@click.argument("query")
+@pass_ctx
+def sql(ctx: Context, query: str) -> None:
+    """Run a read-only SQL query against the database and print the result.
+
+    \b
+    Example:
+      reviewpulse sql "SELECT location_id, count(*) FROM reviews GROUP BY 1"
+    """
+    import duckdb
+
+    from db import connect
+
+    con = connect(ctx.settings.database_path, read_only=True)
+    try:
+        result = con.execute(query)
+        columns = [d[0] for d in result.description or []]
+        click.echo("\t".join(columns))
+        for row in result.fetchall():
+            click.echo("\t".join("" if v is None else str(v) for v in row))
+    except duckdb.Error as exc:
+        raise ReviewPulseError(f"query failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    main()
