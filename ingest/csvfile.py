@@ -55,8 +55,16 @@ def detect_encoding(sample: bytes, declared: str | None = None) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 3:  # the sample cut a multi-byte character
             return "utf-8"
-    best = from_bytes(sample).best()
-    return best.encoding if best is not None else "cp1252"
+    matches = list(from_bytes(sample))
+    if not matches:
+        return "cp1252"
+    # Short samples fit several single-byte code pages about equally well. Spreadsheet exports are
+    # nearly always Excel's "ANSI" cp1252, so it wins unless another is clearly less chaotic.
+    best = min(m.chaos for m in matches)
+    for match in matches:
+        if "cp1252" in match.could_be_from_charset and match.chaos <= best + 0.05:
+            return "cp1252"
+    return matches[0].encoding
 
 
 def open_text(fp: IO[bytes], *, file: str, encoding: str | None = None) -> io.TextIOWrapper:
