@@ -1,0 +1,81 @@
+"""The database schema: migrations applied in order on open, recorded, and never silently changed."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+import db
+from errors import LockedError, ReviewPulseError
+
+
+def columns(con, table):
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+
+
+def test_every_migration_is_applied_once_and_recorded(tmp_path):
+    path = tmp_path / "rp.duckdb"
+    con = db.connect(path)
+    recorded = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert recorded == [(v, n) for v, n, _ in db.list_migrations()]
+    assert recorded[0] == (1, "core")
+    con.close()
+    con = db.connect(path)  # re-opening applies nothing
+    assert db.migrate(con) == []
+    con.close()
+
+
+def test_core_tables_have_the_documented_columns(tmp_path):
+    con = db.connect(tmp_path / "rp.duckdb")
+    assert columns(con, "reviews") == [
+        ("review_id", "VARCHAR"), ("source", "VARCHAR"), ("source_review_id", "VARCHAR"),
+        ("location_id", "VARCHAR"), ("author", "VARCHAR"), ("rating", "TINYINT"), ("text", "VARCHAR"),
+        ("question", "VARCHAR"), ("created_at", "TIMESTAMP WITH TIME ZONE"),
+        ("updated_at", "TIMESTAMP WITH TIME ZONE"), ("reply_text", "VARCHAR"),
+        ("reply_at", "TIMESTAMP WITH TIME ZONE"), ("content_hash", "VARCHAR"),
+        ("first_seen_at", "TIMESTAMP WITH TIME ZONE"), ("last_seen_at", "TIMESTAMP WITH TIME ZONE"),
+        ("removed_at", "TIMESTAMP WITH TIME ZONE"), ("first_import_id", "BIGINT"), ("last_import_id", "BIGINT"),
+        ("raw", "JSON"),
+    ]
+    assert [c for c, _ in columns(con, "review_versions")] == [
+        "review_id", "content_hash", "rating", "text", "reply_text", "updated_at", "seen_at", "import_id",
+    ]
+    assert [c for c, _ in columns(con, "review_sentiment")] == [
+        "review_id", "content_hash", "vader_compound", "score", "label", "is_mixed", "is_safety",
+        "is_non_informative", "analyzer_version", "analyzed_at",
+    ]
+    assert [c for c, _ in columns(con, "imports")][:10] == [
+        "import_id", "source", "source_type", "location_id", "origin", "sha256", "size_bytes", "started_at",
+        "finished_at", "status",
+    ]
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO imports (source, source_type, origin, started_at, status) VALUES ('a','b','c',now(),'maybe')")
+    con.close()
+
+
+def test_an_edited_applied_migration_is_refused(tmp_path):
+    path = tmp_path / "rp.duckdb"
+    db.connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE schema_migrations SET sha256 = 'different' WHERE version = 1")
+    con.close()
+    with pytest.raises(ReviewPulseError, match="migration 0001_core changed after it was applied"):
+        db.connect(path)
+
+
+def test_read_only_open_of_a_missing_database_says_what_to_do(tmp_path):
+    with pytest.raises(ReviewPulseError, match="no database yet; run `reviewpulse collect` first"):
+        db.connect(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_the_write_lock_admits_one_writer(tmp_path):
+    lock = tmp_path / "rp.lock"
+    with db.hold_write_lock(lock):
+        with pytest.raises(LockedError, match="another ReviewPulse job is writing"):
+            with db.hold_write_lock(lock, wait_seconds=0.1):
+                pass
+    with db.hold_write_lock(lock):  # released again
+        pass
