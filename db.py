@@ -74,11 +74,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return done
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, read_only: bool = False, timezone: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open the database file (creating it and its folder when writable) with the schema up to date.
 
-    Read-only connections never migrate. Raises LockedError when another process has the file open
-    for writing, and ReviewPulseError when a read-only open finds no database.
+    Read-only connections never migrate. A writable connection given the practice's `timezone`
+    records it in the `settings` table, where the analyst views read it to compute local weeks.
+    Raises LockedError when another process has the file open for writing, and ReviewPulseError
+    when a read-only open finds no database.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -98,10 +100,22 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     if not read_only:
         try:
             migrate(con)
+            if timezone is not None:
+                save_timezone(con, timezone)
         except Exception:
             con.close()
             raise
     return con
+
+
+def save_timezone(con: duckdb.DuckDBPyConnection, zone: str) -> None:
+    """Record the practice's IANA time zone for the views (`local_time()`, week columns)."""
+    con.execute(
+        "INSERT INTO settings (key, value, updated_at) VALUES ('timezone', ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+        " WHERE settings.value <> excluded.value",
+        [zone, datetime.now(timezone.utc)],
+    )
 
 
 @contextmanager
@@ -123,10 +137,12 @@ def hold_write_lock(lock_path: Path, wait_seconds: float = 0) -> Iterator[None]:
 
 
 @contextmanager
-def open_writer(database: Path, lock_path: Path, wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Lock, connect for writing, and close and unlock when the job is done."""
+def open_writer(
+    database: Path, lock_path: Path, wait_seconds: float = 0, timezone: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Lock, connect for writing (recording `timezone` when given), and close and unlock when done."""
     with hold_write_lock(lock_path, wait_seconds):
-        con = connect(database)
+        con = connect(database, timezone=timezone)
         try:
             yield con
         finally:
