@@ -77,8 +77,9 @@ class Source(_Strict):
     encoding: str | None = None
     # True when each delivery is a complete snapshot, so missing reviews are marked removed.
     snapshot: bool | None = None
-    # Collection schedule for `serve`: an interval in minutes, or a crontab line.
-    every_minutes: int | None = Field(default=None, ge=1)
+    # Collection schedule for `serve`: an interval in minutes (fractions allowed: 0.5 = 30 seconds),
+    # or a crontab line; neither: every 60 minutes.
+    every_minutes: float | None = Field(default=None, gt=0)
     cron: str | None = None
     # Google Business Profile API: accounts/{a}/locations/{l} names to list.
     gbp_locations: list[str] = []
@@ -125,6 +126,9 @@ class Settings(_Strict):
     timezone: str = "UTC"
     data_dir: Path = Path("data")
     inbox: Path | None = None
+    # How often `serve` looks into the inbox (a directory listing; the database is opened only when
+    # files are waiting).
+    inbox_every_minutes: float = Field(default=1, gt=0)
     locations: list[Location] = Field(min_length=1)
     sources: list[Source] = []
     staff: list[StaffMember] = []
