@@ -117,7 +117,7 @@ def run_collect(settings: Settings, wait: float) -> list:
     from db import open_writer
     from ingest.collect import collect_all
 
-    with open_writer(settings.database_path, settings.lock_path, wait) as con:
+    with open_writer(settings.database_path, settings.lock_path, wait, settings.timezone) as con:
         results = collect_all(con, settings)
     for r in results:
         if r.status == "ok":
@@ -136,7 +136,7 @@ def run_analyze(settings: Settings, wait: float, rescore: bool = False, workers:
     from analysis.pipeline import analyze_pending
     from db import open_writer
 
-    with open_writer(settings.database_path, settings.lock_path, wait) as con:
+    with open_writer(settings.database_path, settings.lock_path, wait, settings.timezone) as con:
         summary = analyze_pending(con, settings, rescore=rescore, workers=workers)
     click.echo(str(summary))
     return summary
@@ -146,7 +146,7 @@ def run_report(settings: Settings, wait: float, weeks: list[date] | None = None)
     from db import open_writer
     from reports.site import write_reports
 
-    with open_writer(settings.database_path, settings.lock_path, wait) as con:
+    with open_writer(settings.database_path, settings.lock_path, wait, settings.timezone) as con:
         report = write_reports(con, settings, weeks=weeks)
     click.echo(str(report))
     return report
@@ -273,30 +273,83 @@ def status(ctx: Context, limit: int) -> None:
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True, help="How to print the result.")
 @pass_ctx
-def sql(ctx: Context, query: str) -> None:
+def sql(ctx: Context, query: str | None, fmt: str) -> None:
     """Run a read-only SQL query against the database and print the result.
+
+    With no QUERY, read queries from a prompt (each ends with `;`; `.quit` or Ctrl-D leaves).
+    Tables and views are described in SCHEMA.md; example queries are in docs/queries.md.
 
     \b
     Example:
-      reviewpulse sql "SELECT location_id, count(*) FROM reviews GROUP BY 1"
+      reviewpulse sql "SELECT location_id, count(*) FROM v_reviews GROUP BY 1"
+      reviewpulse sql --format csv "SELECT * FROM v_needs_reply" > needs_reply.csv
     """
-    import duckdb
-
     from db import connect
+    from exports import fetch_query, render_rows
 
     con = connect(ctx.settings.database_path, read_only=True)
     try:
-        result = con.execute(query)
-        columns = [d[0] for d in result.description or []]
-        click.echo("\t".join(columns))
-        for row in result.fetchall():
-            click.echo("\t".join("" if v is None else str(v) for v in row))
-    except duckdb.Error as exc:
-        raise ReviewPulseError(f"query failed: {str(exc).splitlines()[0]}") from None
+        if query is not None:
+            columns, rows = fetch_query(con, query)
+            if columns:
+                click.echo(render_rows(columns, rows, fmt))
+            return
+        stdin = click.get_text_stream("stdin")
+        interactive = stdin.isatty()
+        pending: list[str] = []
+        while True:
+            if interactive:
+                click.echo("...> " if pending else "sql> ", nl=False)
+            line = stdin.readline()
+            if line.strip() == ".quit" and not pending:
+                break
+            if line:
+                pending.append(line)
+            if pending and (not line or line.rstrip().endswith(";")):
+                statement, pending = "".join(pending).strip(), []
+                try:
+                    columns, rows = fetch_query(con, statement)
+                    if columns:
+                        click.echo(render_rows(columns, rows, fmt))
+                except ReviewPulseError as exc:
+                    click.echo(f"error: {exc}", err=True)
+            if not line:
+                break
     finally:
         con.close()
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="Parquet (partitioned by location and week) or CSV (one file per view).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Only rows dated on or after this day (YYYY-MM-DD, practice time zone).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder (default: the data folder's exports/).")
+@pass_ctx
+def export(ctx: Context, fmt: str, since, out: Path | None) -> None:
+    """Write every analyst view (v_reviews, v_mentions, ...) as Parquet or CSV files, read-only.
+
+    \b
+    Example:
+      reviewpulse export --format parquet --since 2026-01-01 --out exports/
+    """
+    from db import connect
+    from exports import export_views
+
+    settings = ctx.settings
+    con = connect(settings.database_path, read_only=True)
+    try:
+        paths = export_views(con, out or settings.data_dir / "exports", fmt=fmt,
+                             since=since.date() if since else None)
+    finally:
+        con.close()
+    for path in paths:
+        click.echo(str(path))
 
 
 if __name__ == "__main__":
