@@ -164,7 +164,8 @@ def parse_week(value: str | None) -> list[date] | None:
 
 
 wait_option = click.option("--wait", type=float, default=0, show_default=True,
-                           help="Seconds to wait for another job's write lock before giving up.")
+                           help="Seconds to wait while another job (e.g. one of `serve`) holds the write lock; "
+                                "0 exits at once with a message.")
 
 
 @main.command()
@@ -235,41 +236,113 @@ def run(ctx: Context, wait: float) -> None:
 @click.option("--limit", default=10, show_default=True, help="How many recent imports to show.")
 @pass_ctx
 def status(ctx: Context, limit: int) -> None:
-    """Show recent imports, failures with their error files, and review counts.
+    """Show the service and its jobs, recent imports, failures with their error files, and reports.
 
     \b
     Example:
       reviewpulse status --limit 20
     """
     from db import connect
+    from errors import LockedError
+    from scheduler import read_job_status
 
     settings = ctx.settings
-    con = connect(settings.database_path, read_only=True)
+    click.echo(f"{settings.practice} — database {settings.database_path}")
+    con = None
     try:
-        click.echo(f"{settings.practice} — database {settings.database_path}")
-        for loc, n, last in con.execute(
-            "SELECT location_id, count(*), max(created_at) FROM reviews WHERE removed_at IS NULL GROUP BY 1 ORDER BY 1"
-        ).fetchall():
-            click.echo(f"  {loc}: {n} reviews, newest {last:%Y-%m-%d}")
-        click.echo("recent imports:")
-        rows = con.execute(
-            "SELECT import_id, finished_at, status, source, origin, rows_new, rows_updated, error"
-            " FROM imports ORDER BY import_id DESC LIMIT ?", [limit]
-        ).fetchall()
-        for import_id, finished, state, source, origin, new, updated, error in rows:
-            line = f"  #{import_id} {finished:%Y-%m-%d %H:%M} {state:<17} {source}: {origin}"
-            line += f" ({error})" if error else f" ({new} new, {updated} updated)"
-            click.echo(line)
-        failed_dir = settings.inbox_dir / "failed"
-        errors = sorted(failed_dir.glob("*.error.txt")) if failed_dir.is_dir() else []
-        if errors:
-            click.echo(f"failed files in {failed_dir}:")
-            for path in errors:
-                click.echo(f"  {path.name}: {path.read_text(encoding='utf-8').strip()}")
+        con = connect(settings.database_path, read_only=True)
+    except LockedError:
+        click.echo("  the database is being written by a job right now; run status again in a moment")
+    except ReviewPulseError as exc:
+        click.echo(f"  {exc}")
+    try:
+        service, jobs = read_job_status(settings, con)
+        _echo_jobs(settings, service, jobs)
+        if con is not None:
+            _echo_imports(settings, con, limit)
     finally:
-        con.close()
+        if con is not None:
+            con.close()
+    weeks = sorted(settings.site_dir.glob("[0-9][0-9][0-9][0-9]-W[0-9][0-9]/index.html"))
     site = settings.site_dir / "index.html"
-    click.echo(f"reports: {site if site.exists() else 'none yet'}")
+    click.echo(f"reports: {site if site.exists() else 'none yet'}"
+               + (f"; newest week {weeks[-1].parent.name}: {weeks[-1]}" if weeks else ""))
+
+
+def _echo_jobs(settings: Settings, service, jobs) -> None:
+    zone = settings.zone
+
+    def at(moment) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment is not None else "-"
+
+    state = {
+        "never": "never started (`reviewpulse serve`)",
+        "running": f"running since {at(service.since)} (pid {service.pid})",
+        "stopped": f"stopped; last started {at(service.since)}",
+        "gone": f"not running: pid {service.pid}, started {at(service.since)}, ended without stopping",
+    }[service.state]
+    click.echo(f"service: {state}")
+    click.echo(f"  {'job':<22} {'schedule':<30} {'last run':<16} {'result':<7} {'took':>7}  {'next run':<16}")
+    for job in jobs:
+        took = f"{job.duration_s:.1f}s" if job.duration_s is not None else "-"
+        next_run = at(job.next_run) if job.next_run is not None else ("-" if service.state != "running" else "when due")
+        click.echo(f"  {job.job_id:<22} {job.schedule:<30} {at(job.last_run):<16} {job.result or '-':<7} "
+                   f"{took:>7}  {next_run:<16}" + (f"  {job.summary}" if job.summary else ""))
+
+
+def _echo_imports(settings: Settings, con, limit: int) -> None:
+    click.echo("reviews:")
+    for loc, n, last in con.execute(
+        "SELECT location_id, count(*), max(created_at) FROM reviews WHERE removed_at IS NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall():
+        click.echo(f"  {loc}: {n} reviews, newest {last:%Y-%m-%d}")
+    click.echo("recent imports:")
+    rows = con.execute(
+        "SELECT import_id, finished_at, status, source, origin, rows_new, rows_updated, error"
+        " FROM imports ORDER BY import_id DESC LIMIT ?", [limit]
+    ).fetchall()
+    for import_id, finished, state, source, origin, new, updated, error in rows:
+        line = f"  #{import_id} {finished:%Y-%m-%d %H:%M} {state:<17} {source}: {origin}"
+        line += f" ({error})" if error else f" ({new} new, {updated} updated)"
+        click.echo(line)
+    failed_dir = settings.inbox_dir / "failed"
+    errors = sorted(failed_dir.glob("*.error.txt")) if failed_dir.is_dir() else []
+    if errors:
+        click.echo(f"failed files in {failed_dir}:")
+        for path in errors:
+            click.echo(f"  {path.name}: {path.read_text(encoding='utf-8').strip()}")
+
+
+@main.command()
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also log to this file, rotated at 5 MB with 5 old files kept.")
+@click.option("--wait", type=float, default=0, show_default=True,
+              help="Seconds to wait for another `serve` of the same data folder to stop; 0 exits at once.")
+@pass_ctx
+def serve(ctx: Context, log_file: Path | None, wait: float) -> None:
+    """Run collect, analyze, report and e-mail on their schedules until stopped (SIGTERM or Ctrl-C).
+
+    Each source is collected on its `every_minutes` or `cron` (default hourly), the inbox every
+    `inbox_every_minutes`, the weekly report on `[reports] cron` in the practice's time zone; missed
+    weeks are reported at start. The database is opened only while a job writes. One log line per job.
+
+    \b
+    Example:
+      reviewpulse -c /srv/reviewpulse/reviewpulse.toml serve --log-file /var/log/reviewpulse/serve.log
+    """
+    import scheduler
+
+    if log_file is not None:
+        from logging.handlers import RotatingFileHandler
+
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+    if not ctx.verbose:
+        # APScheduler logs every run at INFO; the service writes its own line per job.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    sys.exit(scheduler.main(ctx.settings, service_wait=wait))
 
 
 @main.command()
