@@ -83,6 +83,10 @@ class Source(_Strict):
     cron: str | None = None
     # Google Business Profile API: accounts/{a}/locations/{l} names to list.
     gbp_locations: list[str] = []
+    # The API's base URL (tests point it at a local server).
+    api_base: str = "https://mybusiness.googleapis.com"
+    # WordPress comments: authors whose replies are the practice's (besides the post's author).
+    owner_names: list[str] = []
 
     @model_validator(mode="after")
     def _check_shape(self) -> "Source":
@@ -95,6 +99,8 @@ class Source(_Strict):
             raise ValueError("needs either path or url")
         if self.url is not None and not self.url.lower().startswith(("http://", "https://")):
             raise ValueError(f"url must be http(s), got {self.url!r}")
+        if not self.api_base.lower().startswith(("http://", "https://")):
+            raise ValueError(f"api_base must be http(s), got {self.api_base!r}")
         return self
 
     @property
