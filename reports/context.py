@@ -1,0 +1,397 @@
+"""`build_context()`: every figure of one weekly report, as plain data, from the database alone.
+
+The context is a pure function of the database (and the settings that name things): the templates
+never query and never compute, so every number on a page can be reproduced with the SQL in
+docs/report.md. Review text stays untrusted data here; it is split into segments for highlighting and
+escaped by the templates.
+
+Definitions (kept in step with docs/report.md):
+- a review belongs to the week of its `created_at` in the practice's time zone; removed reviews are
+  left out;
+- negative: rated 1-2 stars, or unrated and labelled negative by the analysis;
+- replied: the review has an owner reply (text or time);
+- a complaint review: a complaint mention of any theme, a negative label, or a 1-2 star rating;
+- "previous four weeks" pools the four weeks before this one (counts are given per week);
+- trends, sparklines, reviews needing a reply and theme impact look at the 12 weeks ending this week.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from config import Settings
+from reports import queries
+from reports.charts import LineChart, Sparkline, build_sparkline, build_trend_charts
+from reports.labels import fallback_label, load_theme_labels
+from reports.paths import review_anchor
+from reports.text import Segment, mask_name, neutralise_controls, split_marked
+from reports.weeks import bound_week, label_week, shift_week
+
+TREND_WEEKS = 12
+STATUS_ORDER = {"rising": 0, "new": 1, "recurring": 2}
+QUOTES_PER_PRAISE_THEME = 3
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure this week, last week and pooled over the four weeks before this one."""
+
+    key: str
+    label: str
+    value: float | None
+    last_week: float | None
+    previous_four: float | None
+    better: str | None  # "higher", "lower" or None when neither direction is good news
+    unit: str  # "count", "stars", "share", "score", "hours"
+
+    @property
+    def change_last_week(self) -> float | None:
+        return None if self.value is None or self.last_week is None else self.value - self.last_week
+
+    @property
+    def change_previous_four(self) -> float | None:
+        return None if self.value is None or self.previous_four is None else self.value - self.previous_four
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """One review as shown on a page; `segments` carry the highlighted evidence."""
+
+    review_id: str
+    anchor: str
+    iso_week: str
+    source: str
+    location_id: str
+    location_name: str
+    author: str | None
+    rating: int | None
+    created: datetime  # local time of the practice
+    segments: tuple[Segment, ...]
+    replied: bool
+    label: str | None = None
+    is_safety: bool = False
+    themes: tuple[tuple[str, str, str], ...] = ()  # (theme id, display name, polarity)
+
+
+@dataclass(frozen=True)
+class FlaggedTheme:
+    theme: str
+    label: str
+    status: str
+    complaints: int
+    baseline: float | None
+    p_value: float | None
+    sparkline: Sparkline
+    quotes: tuple[ReviewView, ...]
+
+
+@dataclass(frozen=True)
+class ThemeWeek:
+    """A theme's reviews this week (complaints or praise), with its 12-week sparkline of complaints."""
+
+    theme: str
+    label: str
+    reviews: int
+    sparkline: Sparkline
+    quotes: tuple[ReviewView, ...]
+
+
+@dataclass(frozen=True)
+class StaffSummary:
+    name: str
+    role: str | None
+    praise: int
+    complaint: int
+    neutral: int
+    quotes: tuple[ReviewView, ...]
+
+
+@dataclass(frozen=True)
+class Impact:
+    """How much higher the 12-week average rating would be without the reviews complaining of a theme."""
+
+    theme: str
+    label: str
+    reviews: int  # rated reviews with a complaint mention of the theme
+    average_without: float | None
+    impact: float | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    key: str
+    name: str
+    reviews: int
+    average_rating: float | None
+    share_negative: float | None
+    reply_rate: float | None
+
+
+@dataclass(frozen=True)
+class Trend:
+    weeks: tuple[str, ...]
+    reviews: tuple[int, ...]
+    average_rating: tuple[float | None, ...]
+    sentiment: tuple[float | None, ...]
+    rating_chart: LineChart
+    sentiment_chart: LineChart
+
+
+@dataclass(frozen=True)
+class WeekReport:
+    """Everything on one weekly page: the whole practice (`location_id` None) or one location."""
+
+    practice: str
+    location_id: str | None
+    scope_name: str
+    week_start: date
+    iso_week: str
+    week_end: date  # the Sunday
+    timezone: str
+    figures: tuple[Figure, ...]
+    reviews_this_week: int
+    analysed_this_week: int
+    analysed_ever: bool
+    flagged: tuple[FlaggedTheme, ...]
+    other_complaints: tuple[ThemeWeek, ...]
+    praise: tuple[ThemeWeek, ...]
+    staff: tuple[StaffSummary, ...]
+    needs_reply: tuple[ReviewView, ...]
+    impacts: tuple[Impact, ...]
+    average_rating_12_weeks: float | None
+    trend: Trend
+    by_source: tuple[Breakdown, ...]
+    by_location: tuple[Breakdown, ...]
+    reviews: tuple[ReviewView, ...]
+
+    @property
+    def themes_analysed(self) -> bool:
+        """False when none of this week's reviews has been analysed (themes cannot be shown yet)."""
+        return self.analysed_this_week > 0 or (self.reviews_this_week == 0 and self.analysed_ever)
+
+    def figure(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
+
+
+class _Labels:
+    """Names of themes and locations, with fallbacks for ids the configuration does not know."""
+
+    def __init__(self, settings: Settings):
+        self.themes = load_theme_labels(settings)
+        self.locations = {loc.id: loc.name for loc in settings.locations}
+
+    def theme(self, theme: str) -> str:
+        return self.themes.get(theme) or fallback_label(theme)
+
+    def location(self, location_id: str) -> str:
+        return self.locations.get(location_id, location_id)
+
+
+def build_context(
+    con: duckdb.DuckDBPyConnection, settings: Settings, location_id: str | None, week_start: date
+) -> WeekReport:
+    """Compute the weekly report for `location_id` (None: the whole practice) and the week of `week_start`.
+
+    Reads the database only (no writes, no temporary tables). `week_start` must be a Monday.
+    """
+    if week_start.weekday() != 0:
+        raise ValueError(f"week_start must be a Monday, got {week_start.isoformat()} ({week_start:%A})")
+    zone = settings.zone
+    labels = _Labels(settings)
+    first_week = shift_week(week_start, -(TREND_WEEKS - 1))
+    since, _ = bound_week(first_week, zone)
+    _, until = bound_week(week_start, zone)
+    params = {"zone": settings.timezone, "location": location_id, "since": since, "until": until}
+    week_labels = [label_week(shift_week(first_week, i)) for i in range(TREND_WEEKS)]
+
+    def run(sql: str, **extra: Any) -> list[tuple]:
+        return queries.execute(con, sql, {**params, **extra}).fetchall()
+
+    def view(row: dict[str, Any], spans: list[tuple[int, int]], *, excerpt: bool = False, themes=()) -> ReviewView:
+        author = row["author"]
+        author = mask_name(author) if settings.reports.mask_names else author
+        return ReviewView(
+            review_id=row["review_id"],
+            anchor=review_anchor(row["review_id"]),
+            iso_week=label_week(row["week_start"]),
+            source=row["source"],
+            location_id=row["location_id"],
+            location_name=labels.location(row["location_id"]),
+            author=neutralise_controls(author) if author else None,
+            rating=row["rating"],
+            created=row["created_at"].astimezone(zone),
+            segments=tuple(split_marked(row["text"], spans, excerpt=excerpt)),
+            replied=bool(row["replied"]),
+            label=row["label"],
+            is_safety=bool(row["is_safety"]),
+            themes=tuple((t, labels.theme(t), p) for t, p in themes),
+        )
+
+    # Headline figures: this week, last week, the four weeks before.
+    periods = {row[0]: row for row in run(queries.PERIOD_FIGURES, w0=week_start, w1=shift_week(week_start, -1), w4=shift_week(week_start, -4))}
+    figures = _build_figures(periods)
+    this = periods["this"]
+
+    # Trend over 12 weeks.
+    weekly = {row[0]: row for row in run(queries.WEEKLY_TREND)}
+    weeks = [shift_week(first_week, i) for i in range(TREND_WEEKS)]
+    counts = tuple(weekly[w][1] if w in weekly else 0 for w in weeks)
+    ratings = tuple(weekly[w][2] if w in weekly else None for w in weeks)
+    sentiments = tuple(weekly[w][3] if w in weekly else None for w in weeks)
+    short = [label.split("-")[1] for label in week_labels]
+    rating_chart, sentiment_chart = build_trend_charts(short, list(ratings), list(sentiments))
+    trend = Trend(tuple(week_labels), counts, ratings, sentiments, rating_chart, sentiment_chart)
+
+    # Complaints per theme and week (sparklines).
+    per_theme: dict[str, dict[date, int]] = defaultdict(dict)
+    for theme, week, n in run(queries.THEME_COMPLAINTS_BY_WEEK):
+        per_theme[theme][week] = n
+
+    def sparkline(theme: str) -> Sparkline:
+        return build_sparkline([per_theme.get(theme, {}).get(w, 0) for w in weeks], week_labels)
+
+    # This week's reviews and their mentions.
+    week_rows = _as_dicts(queries.execute(con, queries.WEEK_REVIEWS, {**params, "w0": week_start}))
+    by_id = {row["review_id"]: row for row in week_rows}
+    mentions: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    review_themes: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+    complaint_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for review_id, theme, polarity, start, end in run(queries.WEEK_MENTIONS, w0=week_start):
+        mentions[(theme, polarity)][review_id].append((start, end))
+        review_themes[review_id][(theme, polarity)] = None
+        if polarity == "complaint":
+            complaint_spans[review_id].append((start, end))
+
+    def quotes(theme: str, polarity: str, limit: int | None = None) -> tuple[ReviewView, ...]:
+        found = mentions.get((theme, polarity), {})
+        ordered = sorted(found, key=lambda rid: (by_id[rid]["created_at"], rid))[:limit]
+        return tuple(view(by_id[rid], found[rid], excerpt=True) for rid in ordered)
+
+    flag_location = location_id if location_id is not None else "*"
+    flagged = tuple(
+        FlaggedTheme(theme, labels.theme(theme), status, complaints, baseline, p_value, sparkline(theme), quotes(theme, "complaint"))
+        for theme, status, complaints, baseline, p_value in sorted(
+            run(queries.WEEK_FLAGS, flag_location=flag_location, w0=week_start),
+            key=lambda r: (STATUS_ORDER.get(r[1], 9), -r[2], r[0]),
+        )
+    )
+    flagged_ids = {f.theme for f in flagged}
+    other_complaints = _theme_weeks(mentions, "complaint", flagged_ids, labels, sparkline, quotes, None)
+    praise = _theme_weeks(mentions, "praise", set(), labels, sparkline, quotes, QUOTES_PER_PRAISE_THEME)
+
+    # Named staff.
+    staff_spans: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    staff_counts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    roles: dict[str, str | None] = {}
+    for review_id, name, role, polarity, start, end in run(queries.WEEK_STAFF, w0=week_start):
+        staff_spans[name][review_id].append((start, end))
+        staff_counts[name][polarity].add(review_id)
+        roles.setdefault(name, role)
+    staff = tuple(
+        StaffSummary(
+            name=neutralise_controls(name),
+            role=roles[name],
+            praise=len(staff_counts[name]["praise"]),
+            complaint=len(staff_counts[name]["complaint"]),
+            neutral=len(staff_counts[name]["neutral"]),
+            quotes=tuple(
+                view(by_id[rid], spans, excerpt=True)
+                for rid, spans in sorted(staff_spans[name].items(), key=lambda kv: (by_id[kv[0]]["created_at"], kv[0]))
+            ),
+        )
+        for name in sorted(staff_counts, key=lambda n: (-sum(len(v) for v in staff_counts[n].values()), n))
+    )
+
+    # Reviews needing a reply: complaints of the last 12 weeks without an owner reply, oldest first.
+    needs_reply = tuple(
+        view(row, [tuple(s) for s in row["spans"] or []], excerpt=True, themes=[(t, "complaint") for t in row["themes"] or []])
+        for row in _as_dicts(queries.execute(con, queries.NEEDS_REPLY, params))
+    )
+
+    # Impact of each theme on the 12-week average rating.
+    total_n, total_sum = run(queries.RATED_TOTALS)[0]
+    average = total_sum / total_n if total_n else None
+    impacts = []
+    for theme, n, rating_sum in run(queries.THEME_RATED_COMPLAINTS):
+        rest = total_n - n
+        without = (total_sum - rating_sum) / rest if rest else None
+        impacts.append(Impact(theme, labels.theme(theme), n, without, None if without is None or average is None else without - average))
+    impacts.sort(key=lambda i: (-(i.impact if i.impact is not None else -99), i.theme))
+
+    # Breakdowns and the week's reviews.
+    by_source = tuple(Breakdown(k, k, *rest) for k, *rest in run(queries.BREAKDOWN.format(key="source"), w0=week_start))
+    by_location = ()
+    if location_id is None:
+        by_location = tuple(
+            Breakdown(k, labels.location(k), *rest) for k, *rest in run(queries.BREAKDOWN.format(key="location_id"), w0=week_start)
+        )
+    reviews = tuple(
+        view(row, complaint_spans.get(row["review_id"], []), themes=list(review_themes.get(row["review_id"], {})))
+        for row in week_rows
+    )
+    analysed_ever = run(queries.ANALYSED_EVER)[0][0] > 0
+
+    return WeekReport(
+        practice=settings.practice,
+        location_id=location_id,
+        scope_name=settings.practice if location_id is None else labels.location(location_id),
+        week_start=week_start,
+        iso_week=label_week(week_start),
+        week_end=week_start + timedelta(days=6),
+        timezone=settings.timezone,
+        figures=figures,
+        reviews_this_week=this[1],
+        analysed_this_week=this[7],
+        analysed_ever=analysed_ever,
+        flagged=flagged,
+        other_complaints=other_complaints,
+        praise=praise,
+        staff=staff,
+        needs_reply=needs_reply,
+        impacts=tuple(impacts),
+        average_rating_12_weeks=average,
+        trend=trend,
+        by_source=by_source,
+        by_location=by_location,
+        reviews=reviews,
+    )
+
+
+def _as_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _build_figures(periods: dict[str, tuple]) -> tuple[Figure, ...]:
+    """Headline figures from the PERIOD_FIGURES rows (period, n, rating, negative, sentiment, reply, hours, analysed)."""
+    this, last, prev = periods["this"], periods["last"], periods["prev4"]
+    specs = [
+        ("new_reviews", "New reviews", 1, None, "count"),
+        ("average_rating", "Average rating", 2, "higher", "stars"),
+        ("share_negative", "Share negative", 3, "lower", "share"),
+        ("sentiment", "ReviewPulse sentiment", 4, "higher", "score"),
+        ("reply_rate", "Reply rate", 5, "higher", "share"),
+        ("median_reply_hours", "Median time to reply", 6, "lower", "hours"),
+    ]
+    figures = []
+    for key, label, i, better, unit in specs:
+        previous = prev[i]
+        if key == "new_reviews":
+            previous = prev[i] / 4  # a weekly average, comparable with one week
+        figures.append(Figure(key, label, this[i], last[i], previous, better, unit))
+    return tuple(figures)
+
+
+def _theme_weeks(mentions, polarity, skip, labels, sparkline, quotes, limit) -> tuple[ThemeWeek, ...]:
+    """This week's themes of one polarity (except `skip`), most reviews first."""
+    found = [
+        ThemeWeek(theme, labels.theme(theme), len(reviews), sparkline(theme), quotes(theme, polarity, limit))
+        for (theme, pol), reviews in mentions.items()
+        if pol == polarity and theme not in skip
+    ]
+    return tuple(sorted(found, key=lambda t: (-t.reviews, t.theme)))

@@ -1,0 +1,223 @@
+"""Contexts of the site's index and theme pages, pure functions of the database like `build_context()`.
+
+A theme page is what staff tracking one theme work from: its weekly complaint and praise counts over
+the whole history, the weeks it was flagged, and every review that mentions it with the evidence
+highlighted and an anchor other pages link to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from config import Settings
+from reports import queries
+from reports.charts import GREEN, VERMILLION, LineChart, build_line_chart
+from reports.context import ReviewView, _as_dicts, _Labels
+from reports.paths import review_anchor
+from reports.text import mask_name, neutralise_controls, split_marked
+from reports.weeks import bound_week, label_week, shift_week
+
+_WEEK = "date_trunc('week', timezone($zone, r.created_at))::DATE"
+
+THEME_WEEKS = f"""
+SELECT {_WEEK} AS week_start, m.polarity, count(DISTINCT m.review_id)
+FROM mentions m JOIN reviews r USING (review_id)
+WHERE m.theme = $theme AND r.removed_at IS NULL AND r.created_at >= $since AND r.created_at < $until
+GROUP BY ALL
+"""
+
+THEME_FLAGS = """
+SELECT week_start, status, complaints, baseline FROM theme_flags
+WHERE theme = $theme AND location_id = '*' AND status IS NOT NULL AND week_start BETWEEN $first AND $last
+ORDER BY week_start DESC
+"""
+
+THEME_REVIEWS = f"""
+SELECT r.review_id, r.source, r.location_id, r.author, r.rating, r.text, r.created_at,
+       (r.reply_text IS NOT NULL OR r.reply_at IS NOT NULL) AS replied,
+       {_WEEK} AS week_start, s.label, coalesce(s.is_safety, false) AS is_safety,
+       list(DISTINCT m.polarity ORDER BY m.polarity) AS polarities,
+       list([m.char_start, m.char_end]) AS spans
+FROM mentions m JOIN reviews r USING (review_id) LEFT JOIN review_sentiment s USING (review_id)
+WHERE m.theme = $theme AND r.removed_at IS NULL AND r.created_at >= $since AND r.created_at < $until
+GROUP BY ALL
+ORDER BY r.created_at DESC, r.review_id
+"""
+
+INDEX_WEEKS = f"""
+SELECT week_start, location_id, count(*), avg(rating)
+FROM (
+    SELECT {_WEEK} AS week_start, r.location_id, r.rating FROM reviews r
+    WHERE r.removed_at IS NULL AND r.created_at >= $since AND r.created_at < $until
+)
+GROUP BY GROUPING SETS ((week_start, location_id), (week_start))
+"""
+
+INDEX_FLAGS = """
+SELECT week_start, location_id, count(*) FROM theme_flags
+WHERE status IS NOT NULL AND week_start BETWEEN $first AND $last
+GROUP BY ALL
+"""
+
+INDEX_THEMES = """
+SELECT m.theme, count(DISTINCT m.review_id) FILTER (WHERE m.polarity = 'complaint'),
+       count(DISTINCT m.review_id) FILTER (WHERE m.polarity = 'praise')
+FROM mentions m JOIN reviews r USING (review_id)
+WHERE r.removed_at IS NULL AND r.created_at >= $since AND r.created_at < $until
+GROUP BY m.theme
+"""
+
+
+@dataclass(frozen=True)
+class ThemeFlag:
+    iso_week: str
+    status: str
+    complaints: int
+    baseline: float | None
+
+
+@dataclass(frozen=True)
+class ThemePage:
+    theme: str
+    label: str
+    weeks: tuple[str, ...]
+    complaints: tuple[int, ...]
+    praise: tuple[int, ...]
+    chart: LineChart
+    flags: tuple[ThemeFlag, ...]
+    reviews: tuple[ReviewView, ...]
+    analysed_ever: bool
+
+
+@dataclass(frozen=True)
+class IndexWeek:
+    iso_week: str
+    week_start: date
+    reviews: int
+    average_rating: float | None
+    flagged: int
+    locations: tuple[tuple[str, str, int, float | None, int], ...]  # id, name, reviews, rating, flagged
+
+
+@dataclass(frozen=True)
+class IndexTheme:
+    theme: str
+    label: str
+    complaints: int
+    praise: int
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    practice: str
+    weeks: tuple[IndexWeek, ...]  # newest first
+    themes: tuple[IndexTheme, ...]
+    locations: tuple[tuple[str, str], ...]
+    analysed_ever: bool
+
+
+def _window(settings: Settings, weeks: list[date]) -> dict[str, Any]:
+    since, _ = bound_week(weeks[0], settings.zone)
+    _, until = bound_week(weeks[-1], settings.zone)
+    return {"zone": settings.timezone, "since": since, "until": until, "first": weeks[0], "last": weeks[-1]}
+
+
+def build_theme_context(con: duckdb.DuckDBPyConnection, settings: Settings, theme: str, weeks: list[date]) -> ThemePage:
+    """The page of one theme over `weeks` (oldest first, consecutive): trend, flags, every mention."""
+    labels = _Labels(settings)
+    params = {**_window(settings, weeks), "theme": theme}
+    counts: dict[tuple[date, str], int] = {
+        (week, polarity): n for week, polarity, n in queries.execute(con, THEME_WEEKS, params).fetchall()
+    }
+    iso = [label_week(w) for w in weeks]
+    complaints = tuple(counts.get((w, "complaint"), 0) for w in weeks)
+    praise = tuple(counts.get((w, "praise"), 0) for w in weeks)
+    peak = max([4, *complaints, *praise])
+    step = max(1, -(-peak // 4))
+    chart = build_line_chart(
+        "Reviews per week",
+        [label if i % max(1, len(iso) // 12) == 0 or i == len(iso) - 1 else "" for i, label in enumerate(iso)],
+        [("Complaints", list(complaints), VERMILLION, "", "circle"), ("Praise", list(praise), GREEN, "6 3", "square")],
+        y_range=(0, step * 4),
+        y_ticks=[step * i for i in range(5)],
+        height=220,
+    )
+    flags = tuple(
+        ThemeFlag(label_week(week), status, n, baseline)
+        for week, status, n, baseline in queries.execute(con, THEME_FLAGS, params).fetchall()
+    )
+    reviews = []
+    for row in _as_dicts(queries.execute(con, THEME_REVIEWS, params)):
+        author = mask_name(row["author"]) if settings.reports.mask_names else row["author"]
+        reviews.append(
+            ReviewView(
+                review_id=row["review_id"],
+                anchor=review_anchor(row["review_id"]),
+                iso_week=label_week(row["week_start"]),
+                source=row["source"],
+                location_id=row["location_id"],
+                location_name=labels.location(row["location_id"]),
+                author=neutralise_controls(author) if author else None,
+                rating=row["rating"],
+                created=row["created_at"].astimezone(settings.zone),
+                segments=tuple(split_marked(row["text"], [tuple(s) for s in row["spans"]])),
+                replied=bool(row["replied"]),
+                label=row["label"],
+                is_safety=bool(row["is_safety"]),
+                themes=tuple((theme, labels.theme(theme), p) for p in row["polarities"]),
+            )
+        )
+    analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
+    return ThemePage(theme, labels.theme(theme), tuple(iso), complaints, praise, chart, flags, tuple(reviews), analysed_ever)
+
+
+def list_themes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Every theme with a page: those of the taxonomy and any other found in `mentions`."""
+    found = {row[0] for row in con.execute("SELECT DISTINCT theme FROM mentions").fetchall()}
+    return sorted(found | set(_Labels(settings).themes))
+
+
+def build_index_context(con: duckdb.DuckDBPyConnection, settings: Settings, weeks: list[date]) -> IndexPage:
+    """The site's index over `weeks` (oldest first, consecutive): per-week figures, locations, themes."""
+    labels = _Labels(settings)
+    locations = tuple((loc.id, loc.name) for loc in settings.locations)
+    analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
+    if not weeks:
+        return IndexPage(settings.practice, (), (), locations, analysed_ever)
+    params = _window(settings, weeks)
+    per_location: dict[date, dict[str | None, tuple[int, float | None]]] = defaultdict(dict)
+    for week, location_id, n, rating in queries.execute(con, INDEX_WEEKS, params).fetchall():
+        per_location[week][location_id] = (n, rating)  # location None: the whole practice
+    flags: dict[tuple[date, str], int] = {
+        (week, loc): n for week, loc, n in queries.execute(con, INDEX_FLAGS, params).fetchall()
+    }
+    index_weeks = []
+    for week in reversed(weeks):
+        rows = per_location.get(week, {})
+        total, rating = rows.get(None, (0, None))
+        index_weeks.append(
+            IndexWeek(
+                iso_week=label_week(week),
+                week_start=week,
+                reviews=total,
+                average_rating=rating,
+                flagged=flags.get((week, "*"), 0),
+                locations=tuple(
+                    (loc_id, name, *rows.get(loc_id, (0, None)), flags.get((week, loc_id), 0)) for loc_id, name in locations
+                ),
+            )
+        )
+    themes = {theme: (c, p) for theme, c, p in queries.execute(con, INDEX_THEMES, params).fetchall()}
+    all_themes = sorted(set(themes) | set(labels.themes))
+    index_themes = tuple(
+        sorted(
+            (IndexTheme(t, labels.theme(t), *themes.get(t, (0, 0))) for t in all_themes),
+            key=lambda t: (-t.complaints, t.label),
+        )
+    )
+    return IndexPage(settings.practice, tuple(index_weeks), index_themes, locations, analysed_ever)

@@ -1,0 +1,35 @@
+"""Where each page of the static site lives, and the anchors that link to a review.
+
+Every page except the index sits one folder deep, so templates link with a `root` of "../". Nothing
+from a review's text ever becomes part of a path or anchor: a review's anchor is a hash of its id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import PurePosixPath
+
+_SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _slug(value: str) -> str:
+    """A file-name-safe form of a configured id; anything unusual gets a hash instead."""
+    if _SAFE_ID.match(value):
+        return value
+    return "x" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def week_page(iso_week: str, location_id: str | None) -> PurePosixPath:
+    """The week's page for the whole practice (`None`) or one location, relative to the site root."""
+    name = "index.html" if location_id is None else f"location-{_slug(location_id)}.html"
+    return PurePosixPath(iso_week) / name
+
+
+def theme_page(theme: str) -> PurePosixPath:
+    return PurePosixPath("themes") / f"{_slug(theme)}.html"
+
+
+def review_anchor(review_id: str) -> str:
+    """The HTML id of a review on a page: derived from the review id only, never from its text."""
+    return "r-" + hashlib.sha256(review_id.encode("utf-8")).hexdigest()[:12]
