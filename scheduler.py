@@ -42,7 +42,7 @@ from config import Settings, Source, load_settings
 from db import now_utc, open_writer
 from errors import ConfigError, LockedError, ReviewPulseError
 from reports.paths import week_page
-from reports.weeks import label_week, list_weeks, shift_week, start_of_week, week_of
+from reports.weeks import label_week, shift_week, start_of_week
 
 log = logging.getLogger("reviewpulse.serve")
 
@@ -117,17 +117,16 @@ def describe_trigger(trigger: Any) -> str:
     return str(trigger)
 
 
-def list_unreported_weeks(con: duckdb.DuckDBPyConnection, settings: Settings, today: date) -> list[date]:
-    """Finished weeks, from the oldest review's week to last week, whose practice page is missing.
+def list_unreported_weeks(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime) -> list[date]:
+    """The finished weeks (as the report writer counts them) whose whole-practice page is missing.
 
-    A week counts as reported when its page exists in the site folder, so a deleted site is rebuilt.
+    A week counts as reported when its page exists in the site folder, so a deleted site is rebuilt
+    and nothing else needs to be kept in step with the files.
     """
-    first = con.execute("SELECT min(created_at) FROM reviews WHERE created_at IS NOT NULL").fetchone()[0]
-    if first is None:
-        return []
-    last_finished = shift_week(start_of_week(today), -1)
-    weeks = list_weeks(week_of(first, settings.zone), last_finished) if week_of(first, settings.zone) <= last_finished else []
-    return [w for w in weeks if not (settings.site_dir / week_page(label_week(w), None)).exists()]
+    from reports.site import list_report_weeks
+
+    return [w for w in list_report_weeks(con, settings, now)
+            if not (settings.site_dir / week_page(label_week(w), None)).exists()]
 
 
 def record_run(con: duckdb.DuckDBPyConnection, job_id: str, started: datetime, status: str,
@@ -295,7 +294,7 @@ class Service:
         self._write_reports("catch-up", self._missing_weeks)
 
     def _missing_weeks(self, con) -> list[date]:
-        return list_unreported_weeks(con, self.settings, datetime.now(self.settings.zone).date())
+        return list_unreported_weeks(con, self.settings, datetime.now(self.settings.zone))
 
     def _write_reports(self, job_id: str, choose_weeks: Callable[[Any], list[date] | None]) -> None:
         if self.stopping.is_set():
@@ -419,8 +418,9 @@ def build_scheduler(settings: Settings, service: Service | None = None, now: dat
                                   job_defaults=JOB_DEFAULTS)
     service.scheduler = scheduler
     for job in plan_jobs(settings, now):
+        # The defaults are passed per job too, so they are visible before the scheduler starts.
         scheduler.add_job(service.run_exclusively, job.trigger, args=[getattr(service, job.method), *job.args],
-                          id=job.id, name=job.name, **job.options)
+                          id=job.id, name=job.name, **{**JOB_DEFAULTS, **job.options})
     return scheduler
 
 
