@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import html
+import math
 import re
 import unicodedata
 from datetime import datetime, timezone, tzinfo
@@ -12,12 +14,24 @@ from dateutil import parser as dateparser
 _TRANSLATED = "(Translated by Google)"
 _ORIGINAL = "(Original)"
 # Widgets clamp long texts and append a link; neither belongs to what the patient wrote.
-_CLAMP_TAIL = re.compile(r"(?:\s*(?:\.\.\.|…))?\s*(?:read more|more|show more|see more|mehr)\s*$", re.IGNORECASE)
+# A bare "more" counts only after an ellipsis: "...they could do more" is what a patient wrote.
+_CLAMP_TAIL = re.compile(
+    r"(?:(?:\s*(?:\.\.\.|…))?\s*(?:read more|show more|see more|weiterlesen|lire la suite|leer más)"
+    r"|\s*(?:\.\.\.|…)\s*(?:more|mehr))\s*$",
+    re.IGNORECASE,
+)
 _ELLIPSIS_TAIL = re.compile(r"\s*(?:\.\.\.|…)\s*$")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Controls other than tab/newline, and bidi overrides that could reorder displayed text.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# Invisible characters that only break matching: zero-width space, word joiner, soft hyphen, stray
+# BOMs. The zero-width joiner and variation selectors stay: emoji sequences are built from them.
+_INVISIBLE = re.compile(r"[\u200b\u2060\u00ad\ufeff]")
+# An entity left over after one round of decoding: the text was escaped twice (common in widgets).
+_ENTITY_LEFT = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|amp|quot|apos|lt|gt|nbsp);")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 
 
 def strip_google_translation(text: str) -> str:
@@ -39,9 +53,13 @@ def clean_text(value: str | None, *, clamped: bool = False) -> str | None:
     """
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
     text = html.unescape(value) if "&" in value else value
+    if "&" in text and _ENTITY_LEFT.search(text):
+        text = html.unescape(text)
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROLS.sub("", text)
+    text = _INVISIBLE.sub("", _CONTROLS.sub("", text))
     text = strip_google_translation(text)
     text = _SPACES.sub(" ", text)
     text = _BLANK_LINES.sub("\n\n", text)
@@ -59,21 +77,27 @@ def parse_timestamp(value: str | int | float | None, *, tz: tzinfo = timezone.ut
     """
     if value is None:
         return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d{9,13}(\.\d+)?", value.strip())):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected a date, got {type(value).__name__} {value!r:.40}")
+    if isinstance(value, (int, float)) or re.fullmatch(r"\d{9,13}(\.\d+)?", value.strip()):
         seconds = float(value)
         if seconds > 1e11:  # milliseconds
             seconds /= 1000
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
         try:
-            parsed = dateparser.parse(text, dayfirst=dayfirst)
-        except (ValueError, OverflowError, dateparser.ParserError):
-            raise ValueError(f"unrecognised date {value!r}") from None
+            parsed = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # out of the platform's range, or NaN
+            raise ValueError(f"implausible date {value!r}") from None
+    else:
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                parsed = dateparser.parse(text, dayfirst=dayfirst)
+            except (ValueError, OverflowError, dateparser.ParserError):
+                raise ValueError(f"unrecognised date {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     if not 1990 <= parsed.year <= 2100:
@@ -85,8 +109,12 @@ def parse_rating(value: str | int | float | None) -> int | None:
     """A 1-5 star rating from "5", "4.0", "5 stars" or Google's "FIVE"; None when empty."""
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"rating {value!r:.40} is not a number of stars")
     if isinstance(value, (int, float)):
         number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"rating {value!r} is not a whole number from 1 to 5")
     else:
         text = value.strip()
         if not text:
@@ -103,3 +131,59 @@ def parse_rating(value: str | int | float | None) -> int | None:
     if number != int(number) or not 1 <= number <= 5:
         raise ValueError(f"rating {value!r} is not a whole number from 1 to 5")
     return int(number)
+
+
+_LATIN_GUESSES = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_9", "iso8859_15",
+                  "mac_roman", "mac_latin2", "cp850", "cp437", "cp858"}
+
+
+def _known_codec(name: str | bytes | None) -> str | None:
+    if not name:
+        return None
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "ignore")
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        return None
+
+
+def detect_charset(data: bytes, declared: str | None = None) -> str:
+    """The encoding of a text document (HTML, CSV, JSON) given as bytes.
+
+    In order: a byte-order mark, the `declared` charset (an HTTP Content-Type or the settings), an
+    HTML `<meta charset>` or XML declaration in the first 4 KiB, valid UTF-8, then charset-normalizer's
+    best guess, and cp1252 when it has none (the Windows default most exports without a label use).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for name in (declared, *(m.group(1) for m in (_META_CHARSET.search(data[:4096]), _XML_ENCODING.search(data[:200])) if m)):
+        codec = _known_codec(name)
+        if codec is not None:
+            # A page labelled Latin-1 is cp1252 in practice (the WHATWG rule browsers follow).
+            return "cp1252" if codec in ("latin_1", "iso8859-1", "ascii") else codec
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # imported late: only undeclared non-UTF-8 files need it
+
+    best = from_bytes(data[:256 * 1024]).best()
+    if best is None or best.encoding in _LATIN_GUESSES:
+        # On short texts the detector cannot tell the Latin code pages apart; cp1252 is the one
+        # spreadsheets and Windows tools write, so it wins whenever it decodes the bytes.
+        try:
+            data.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return best.encoding if best is not None else "latin_1"
+
+
+def decode_document(data: bytes, declared: str | None = None) -> str:
+    """Bytes of a document as text in its detected encoding; undecodable bytes become U+FFFD."""
+    encoding = detect_charset(data, declared)
+    return data.decode(encoding, errors="replace").lstrip("\ufeff")
