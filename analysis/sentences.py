@@ -1,0 +1,87 @@
+"""Splitting review text into sentences and clauses, keeping character offsets into the original text.
+
+A regex splitter, fast enough to cost less than VADER itself. Sentences end at `.`, `!`, `?` or `…`
+followed by white space (not after common abbreviations such as "Dr." or "e.g."), and at line
+breaks. Clauses split a sentence before contrast words ("but", "however", "although", ...), because a
+review's praise and its complaint so often sit on either side of one; a sentence-initial "although"
+or "while" clause ends at its first comma. Offsets are 0-based and end-exclusive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of the text: `text[start:end]`."""
+
+    start: int
+    end: int
+    text: str
+
+
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n+")
+# Words whose trailing period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "dr drs mr mrs ms mx st prof rev sr jr vs etc eg ie e.g i.e approx appt dept no nos fig inc ltd co "
+    "jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun a.m p.m".split()
+)
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_CONTRAST = re.compile(
+    r"(?:[,;:]\s*|\s+)(?=(?:but|however|although|though|except|whereas|yet|unfortunately|sadly|"
+    r"nevertheless|nonetheless|otherwise)\b)|;\s*|\s+[-–—]+\s+",
+    re.IGNORECASE,
+)
+_LEADING_CONCESSION = re.compile(r"^(?:although|though|while|whilst|even though|despite)\b[^,;]*,\s*", re.IGNORECASE)
+
+
+def _trimmed(text: str, start: int, end: int) -> Span | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end or not any(ch.isalnum() for ch in text[start:end]):
+        return None
+    return Span(start, end, text[start:end])
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split `text` into sentences; pieces without any letter or digit are dropped."""
+    spans: list[Span] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        if match.group().startswith(".") and len(match.group()) == 1:
+            word = _WORD_BEFORE.search(text, 0, match.start())
+            if word is not None:
+                token = word.group(1).lower().rstrip(".")
+                # An abbreviation, an initial ("J. Smith") or a decimal/list number ("2.") keeps going.
+                if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+                    continue
+        span = _trimmed(text, start, match.end())
+        if span is not None:
+            spans.append(span)
+        start = match.end()
+    last = _trimmed(text, start, len(text))
+    if last is not None:
+        spans.append(last)
+    return spans
+
+
+def split_clauses(text: str, sentence: Span) -> list[Span]:
+    """Split one sentence at contrast words; the contrast word starts the clause it introduces."""
+    cuts = [sentence.start]
+    lead = _LEADING_CONCESSION.match(sentence.text)
+    if lead is not None and lead.end() < len(sentence.text):
+        cuts.append(sentence.start + lead.end())
+    for match in _CONTRAST.finditer(sentence.text):
+        if match.start() > 0:
+            cuts.append(sentence.start + match.end())
+    cuts = sorted(set(cuts)) + [sentence.end]
+    clauses = []
+    for start, end in zip(cuts, cuts[1:]):
+        span = _trimmed(text, start, end)
+        if span is not None:
+            clauses.append(span)
+    return clauses or [sentence]
