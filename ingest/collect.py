@@ -1,13 +1,16 @@
-"""Collecting: every configured file source and the inbox, one import (one transaction) per file.
+"""Collecting: the inbox, every configured file, URL and API source, one import (one transaction) each.
 
 A bad file never stops the others: it is recorded as a failed import with a one-line error. Inbox
 files are moved to `done/` or to `failed/` (with a `.error.txt` beside them); files of a configured
-`path` are read in place and skipped once their content (sha256) has been imported.
+`path` are read in place and skipped once their content (sha256) has been imported by that source.
+URL sources are fetched with conditional requests (an unchanged page is a `not_modified` import) and
+their raw body is archived with the import; API sources list reviews incrementally (ingest.gbp_api).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import shutil
 from collections.abc import Callable
@@ -15,12 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import httpx
 
 from config import Settings, Source
-from errors import ParseError, ReviewPulseError
-from ingest import formats
+from errors import FetchError, ParseError, ReviewPulseError
+from ingest import fetch, formats, gbp_api
+from ingest.summaries import save_summaries
 from ingest.model import Review
-from ingest.store import ImportResult, ImportTarget, record_outcome, save_import, was_imported
+from ingest.store import ImportResult, ImportTarget, record_outcome, save_import
 
 log = logging.getLogger("reviewpulse.collect")
 
@@ -79,12 +84,15 @@ def import_file(con: duckdb.DuckDBPyConnection, settings: Settings, source: Sour
         size_bytes=path.stat().st_size,
         snapshot=formats.is_snapshot(source, head),
     )
-    if was_imported(con, target.sha256):
+    if was_imported_by(con, source.name, target.sha256):
         return record_outcome(con, target, "skipped_duplicate")
     try:
         with path.open("rb") as fp:
             reviews = formats.parse(fp, file=path.name, source=source, tz=settings.zone)
-            return save_import(con, target, reviews, build_location_resolver(settings, source))
+            result = save_import(con, target, reviews, build_location_resolver(settings, source))
+        with path.open("rb") as fp:
+            record_summaries(con, source, target, fp, path.name, result.import_id)
+        return result
     except ParseError as exc:
         error = str(exc.in_file(path.name))
     except ReviewPulseError as exc:
@@ -185,7 +193,8 @@ def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
         for path in list_source_files(source):
             digest = sha256_file(path)
             known = con.execute(
-                "SELECT count(*) FROM imports WHERE sha256 = ? AND status IN ('ok', 'failed')", [digest]
+                "SELECT count(*) FROM imports WHERE sha256 = ? AND source = ? AND status IN ('ok', 'failed')",
+                [digest, source.name],
             ).fetchone()[0]
             if known:
                 continue
@@ -193,6 +202,129 @@ def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
     return results
 
 
-def collect_all(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[ImportResult]:
-    """Run every collector once: the inbox, then the configured file sources."""
-    return collect_inbox(con, settings) + collect_paths(con, settings)
+def was_imported_by(con: duckdb.DuckDBPyConnection, source: str, sha256: str | None) -> bool:
+    """True when `source` already imported content with this sha256 (another source may read the same
+    page differently, e.g. its widget and its WordPress comments)."""
+    return con.execute(
+        "SELECT count(*) FROM imports WHERE sha256 = ? AND source = ? AND status = 'ok'", [sha256, source]
+    ).fetchone()[0] > 0
+
+
+def record_summaries(
+    con: duckdb.DuckDBPyConnection, source: Source, target: ImportTarget, fp, name: str, import_id: int | None
+) -> None:
+    """Store what the export says about the whole profile; informational, so it never fails an import."""
+    try:
+        summaries = formats.read_summaries(fp, file=name, source=source)
+        if summaries:
+            save_summaries(con, summaries, source=source.name, platform=source.platform_name,
+                           location_id=source.location, import_id=import_id, origin=target.origin)
+    except (ReviewPulseError, OSError, duckdb.Error) as exc:
+        log.warning("%s: summary not recorded: %s", name, exc)
+
+
+def import_url(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    source: Source,
+    client: httpx.Client,
+    policy: fetch.FetchPolicy = fetch.FetchPolicy(),
+) -> ImportResult:
+    """Fetch `source.url` (conditionally) and import the body; failures are recorded, not raised.
+
+    Side effects: an `imports` row in every case; on success the body archived under
+    settings.archive_dir and the response's validators stored in `http_cache`.
+    """
+    assert source.url is not None
+    url = source.url
+    target = ImportTarget(source.name, source.type, source.platform_name, url, location_id=source.location)
+    try:
+        fetched = fetch.fetch(client, url, policy=policy, validators=fetch.load_validators(con, source.name, url))
+    except FetchError as exc:
+        return record_outcome(con, target, "failed", str(exc).splitlines()[0])
+    if fetched.not_modified:
+        fetch.touch_validators(con, source.name, url)
+        return record_outcome(con, target, "not_modified")
+    target = ImportTarget(
+        source.name, source.type, source.platform_name, url, location_id=source.location,
+        sha256=fetched.sha256, size_bytes=len(fetched.body),
+        snapshot=formats.is_snapshot(source, fetched.body[:8]),
+    )
+    if was_imported_by(con, source.name, fetched.sha256):
+        fetch.save_validators(con, source.name, url, fetched, None)
+        return record_outcome(con, target, "skipped_duplicate")
+    # The HTTP charset applies unless the settings name one; the parser sees the bytes as a file would be.
+    parsing = source if source.encoding or not fetched.charset else source.model_copy(update={"encoding": fetched.charset})
+    name = fetched.url.rsplit("/", 1)[-1].split("?")[0] or url
+    try:
+        archived = fetch.archive_body(settings.archive_dir, source.name, fetched.body, fetch.suffix_for(fetched.content_type, url))
+        reviews = formats.parse(io.BytesIO(fetched.body), file=url, source=parsing, tz=settings.zone)
+        result = save_import(con, target, reviews, build_location_resolver(settings, source))
+    except ParseError as exc:
+        error = str(exc.in_file(url))
+    except ReviewPulseError as exc:
+        error = f"{url}: {exc}"
+    except (OSError, MemoryError, RecursionError) as exc:
+        error = f"{url}: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # a parser bug must not stop the other sources; keep the evidence
+        log.exception("unexpected error importing %s", url)
+        error = f"{url}: unexpected {type(exc).__name__}: {exc}"
+    else:
+        con.execute("UPDATE imports SET archive_path = ? WHERE import_id = ?", [str(archived), result.import_id])
+        fetch.save_validators(con, source.name, url, fetched, result.import_id)
+        record_summaries(con, parsing, target, io.BytesIO(fetched.body), name, result.import_id)
+        return result
+    return record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
+
+
+def collect_urls(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    client: httpx.Client,
+    policy: fetch.FetchPolicy = fetch.FetchPolicy(),
+    sources: list[Source] | None = None,
+) -> list[ImportResult]:
+    """Fetch and import every source with a `url` (the API sources are listed by collect_api)."""
+    return [
+        import_url(con, settings, source, client, policy)
+        for source in (sources if sources is not None else settings.sources)
+        if source.url is not None and source.type != "gbp_api"
+    ]
+
+
+def collect_api(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    client: httpx.Client,
+    policy: fetch.FetchPolicy = fetch.FetchPolicy(),
+    sources: list[Source] | None = None,
+) -> list[ImportResult]:
+    """List the reviews of every location of every gbp_api source (one import per location)."""
+    return gbp_api.collect_api(con, settings, client, build_location_resolver, policy, sources)
+
+
+def collect_all(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    client: httpx.Client | None = None,
+    policy: fetch.FetchPolicy | None = None,
+) -> list[ImportResult]:
+    """Run every collector once: the inbox, the file sources, the URL sources, then the API sources.
+
+    One HTTP client serves the whole run; it is created (and closed) here unless `client` is given.
+    """
+    results = collect_inbox(con, settings) + collect_paths(con, settings)
+    remote = [s for s in settings.sources if s.type == "gbp_api" or s.url is not None]
+    if not remote:
+        return results
+    policy = policy or fetch.FetchPolicy()
+    own_client = client is None
+    client = client or fetch.build_client(policy)
+    try:
+        results += collect_urls(con, settings, client, policy, remote)
+        results += collect_api(con, settings, client, policy, remote)
+    finally:
+        if own_client:
+            client.close()
+    return results
