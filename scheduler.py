@@ -211,6 +211,7 @@ class Service:
         started, clock = now_utc(), time.monotonic()
         try:
             with self.open_database(self.lock_wait) as con:
+                log.debug("%s started", job_id)
                 try:
                     value, summary = work(con)
                     status = "ok"
@@ -515,6 +516,12 @@ def hold_service_lock(settings: Settings, wait: float) -> Iterator[None]:
         lock.release()
 
 
+def _hide_busy_skips(record: logging.LogRecord) -> bool:
+    # A job whose previous run is still running or queued behind another job is skipped by
+    # APScheduler with a warning; with one worker that is routine (the next run collects it all).
+    return "maximum number of running instances reached" not in record.getMessage() or log.isEnabledFor(logging.DEBUG)
+
+
 def main(settings: Settings | None = None, *, service_wait: float = 0, lock_wait: float = LOCK_WAIT_SECONDS) -> int:
     """Run the service until SIGTERM or Ctrl-C; the running job finishes first. Returns the exit status.
 
@@ -549,6 +556,7 @@ def main(settings: Settings | None = None, *, service_wait: float = 0, lock_wait
             # interrupted main loop may be holding.
             threading.Thread(target=stop_scheduler, name="stop", daemon=True).start()
 
+        logging.getLogger("apscheduler.scheduler").addFilter(_hide_busy_skips)
         previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             service.record_start()
@@ -563,6 +571,7 @@ def main(settings: Settings | None = None, *, service_wait: float = 0, lock_wait
             done.set()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            logging.getLogger("apscheduler.scheduler").removeFilter(_hide_busy_skips)
         service.record_stop()
         log.info("serve: stopped")
     return 0
