@@ -256,6 +256,7 @@ def import_url(
     # The HTTP charset applies unless the settings name one; the parser sees the bytes as a file would be.
     parsing = source if source.encoding or not fetched.charset else source.model_copy(update={"encoding": fetched.charset})
     name = fetched.url.rsplit("/", 1)[-1].split("?")[0] or url
+    archived = None
     try:
         archived = fetch.archive_body(settings.archive_dir, source.name, fetched.body, fetch.suffix_for(fetched.content_type, url))
         reviews = formats.parse(io.BytesIO(fetched.body), file=url, source=parsing, tz=settings.zone)
@@ -274,7 +275,10 @@ def import_url(
         fetch.save_validators(con, source.name, url, fetched, result.import_id)
         record_summaries(con, parsing, target, io.BytesIO(fetched.body), name, result.import_id)
         return result
-    return record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
+    failed = record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
+    if archived is not None:  # the body that failed to parse is the evidence for fixing the parser
+        con.execute("UPDATE imports SET archive_path = ? WHERE import_id = ?", [str(archived), failed.import_id])
+    return failed
 
 
 def collect_urls(
