@@ -314,7 +314,8 @@ def build_context(
     )
 
     # Impact of each theme on the 12-week average rating.
-    total_n, total_sum = run(queries.RATED_TOTALS)[0]
+    total_n = sum(row[4] for row in weekly.values())
+    total_sum = sum(row[5] for row in weekly.values())
     average = total_sum / total_n if total_n else None
     impacts = []
     for theme, n, rating_sum in run(queries.THEME_RATED_COMPLAINTS):

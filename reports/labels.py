@@ -7,6 +7,7 @@ reads the `id` and name fields tolerantly and falls back to a title-cased id for
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ def fallback_label(theme: str) -> str:
     return words[:1].upper() + words[1:] if words else theme
 
 
+@lru_cache(maxsize=8)  # one parse per file content; a report run asks for every page
 def _read_taxonomy(text: str, origin: str) -> dict[str, str]:
     try:
         data = tomllib.loads(text)

@@ -57,7 +57,7 @@ GROUP BY p.period
 """
 
 WEEKLY_TREND = SCOPE + """
-SELECT week_start, count(*), avg(rating), avg(score)
+SELECT week_start, count(*), avg(rating), avg(score), count(rating), coalesce(sum(rating), 0)
 FROM scoped GROUP BY week_start ORDER BY week_start
 """
 
@@ -101,10 +101,6 @@ SELECT sc.*, c.themes, c.spans
 FROM scoped sc LEFT JOIN complaint_spans c USING (review_id)
 WHERE NOT sc.replied AND (c.review_id IS NOT NULL OR sc.label = 'negative' OR sc.rating <= 2)
 ORDER BY sc.created_at, sc.review_id
-"""
-
-RATED_TOTALS = SCOPE + """
-SELECT count(rating), coalesce(sum(rating), 0) FROM scoped
 """
 
 THEME_RATED_COMPLAINTS = SCOPE + """
