@@ -12,10 +12,9 @@ has its control characters made visible so a review cannot send escape sequences
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -64,7 +63,7 @@ def export_views(
     """Write every analyst view under `out_dir`; return the written folder (Parquet) or file (CSV) per view.
 
     Side effects: creates `out_dir`; replaces `out_dir/<view>/` (Parquet) or `out_dir/<view>.csv`
-    from an earlier export. A view without rows leaves an empty folder or a header-only CSV.
+    of an earlier export as a whole. A view without rows leaves an empty folder or a header-only CSV.
     """
     if fmt not in ("parquet", "csv"):
         raise ReviewPulseError(f"unknown export format {fmt!r}; use parquet or csv")
@@ -73,6 +72,9 @@ def export_views(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReviewPulseError(f"{out_dir}: cannot create the export folder: {exc.strerror}") from None
+    # A cursor of its own: the caller's connection may hold an unfinished result, which DuckDB
+    # would refuse to interleave with the export's queries.
+    cur = con.cursor()
     written = []
     for view, since_condition in EXPORTED_VIEWS.items():
         query = f"SELECT * FROM {view}"
@@ -83,17 +85,38 @@ def export_views(
         try:
             if fmt == "parquet":
                 target = out_dir / view
-                con.sql(query, params=params).write_parquet(
-                    str(target), partition_by=PARTITION_COLUMNS, overwrite=True
-                )
+                write_dataset(cur.sql(query, params=params), target)
             else:
                 target = out_dir / f"{view}.csv"
-                guarded = build_guarded_select(con, view)
-                con.sql(f"SELECT {guarded} FROM ({query})", params=params).write_csv(str(target), header=True)
+                guarded = build_guarded_select(cur, view)
+                cur.sql(f"SELECT {guarded} FROM ({query})", params=params).write_csv(str(target), header=True)
         except duckdb.Error as exc:
-            raise ReviewPulseError(f"{target}: export of {view} failed: {str(exc).splitlines()[0]}") from None
+            cur.close()
+            raise ReviewPulseError(f"{target}: export of {view} failed: {summarize_error(exc)}") from None
         written.append(target)
+    cur.close()
     return written
+
+
+def write_dataset(relation: duckdb.DuckDBPyRelation, target: Path) -> None:
+    """Write `relation` as a Parquet dataset partitioned by location and week, replacing `target`.
+
+    DuckDB's own overwrite keeps partitions the new data does not touch, so the dataset is written
+    beside the old one and swapped in: no stale partition survives, and a failed write leaves the
+    previous export whole.
+    """
+    staging = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        relation.write_parquet(str(staging), partition_by=PARTITION_COLUMNS)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if target.is_dir():
+        shutil.rmtree(target)
+    elif target.exists():
+        target.unlink()
+    staging.rename(target)
 
 
 def build_guarded_select(con: duckdb.DuckDBPyConnection, relation: str) -> str:
@@ -147,11 +170,9 @@ def render_rows(columns: Sequence[str], rows: Iterable[Sequence], fmt: RenderFor
     if fmt == "json":
         return json.dumps([dict(zip(columns, row)) for row in rows], default=_json_value, ensure_ascii=False, indent=2)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_csv_value(v) for v in row] for row in rows])
-        return buffer.getvalue().rstrip("\n")
+        lines = [",".join(_csv_quote(c) for c in columns)]
+        lines += [",".join(_csv_quote(_csv_value(v)) for v in row) for row in rows]
+        return "\n".join(lines)
     cells = [[_display(v) for v in row] for row in rows]
     if fmt == "markdown":
         escape = lambda s: s.replace("\\", "\\\\").replace("|", "\\|")  # noqa: E731
@@ -190,6 +211,11 @@ def _csv_value(value) -> str:
     if isinstance(value, str):
         return guard_cell(value)
     return str(value)
+
+
+def _csv_quote(cell: str) -> str:
+    # RFC 4180 quoting; unlike the csv module with "\n" line ends, a lone "\r" is quoted too.
+    return '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\r\n') else cell
 
 
 def _display(value) -> str:
