@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from ingest.model import Review
 from ingest.store import ImportResult, ImportTarget, record_outcome, save_import
 
 log = logging.getLogger("reviewpulse.collect")
+_UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def build_location_resolver(settings: Settings, source: Source) -> Callable[[Review], str]:
@@ -62,6 +64,12 @@ def _where(review: Review) -> str | None:
     return f"line {line}" if line else (f"review {review.source_review_id}" if review.source_review_id else None)
 
 
+def display_name(path: Path) -> str:
+    """The file name for messages, with control and bidi characters escaped: a hostile name can
+    neither split the one-line error nor reorder how it is displayed."""
+    return _UNSAFE_IN_NAME.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path.name)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fp:
@@ -84,24 +92,25 @@ def import_file(con: duckdb.DuckDBPyConnection, settings: Settings, source: Sour
         size_bytes=path.stat().st_size,
         snapshot=formats.is_snapshot(source, head),
     )
+    name = display_name(path)
     if was_imported_by(con, source.name, target.sha256):
         return record_outcome(con, target, "skipped_duplicate")
     try:
         with path.open("rb") as fp:
-            reviews = formats.parse(fp, file=path.name, source=source, tz=settings.zone)
+            reviews = formats.parse(fp, file=name, source=source, tz=settings.zone)
             result = save_import(con, target, reviews, build_location_resolver(settings, source))
         with path.open("rb") as fp:
-            record_summaries(con, source, target, fp, path.name, result.import_id)
+            record_summaries(con, source, target, fp, name, result.import_id)
         return result
     except ParseError as exc:
-        error = str(exc.in_file(path.name))
+        error = str(exc.in_file(name))
     except ReviewPulseError as exc:
-        error = f"{path.name}: {exc}"
+        error = f"{name}: {exc}"
     except (OSError, MemoryError, RecursionError) as exc:
-        error = f"{path.name}: {type(exc).__name__}: {exc}"
+        error = f"{name}: {type(exc).__name__}: {exc}"
     except Exception as exc:  # a parser bug must not stop the other files; keep the evidence
         log.exception("unexpected error importing %s", path)
-        error = f"{path.name}: unexpected {type(exc).__name__}: {exc}"
+        error = f"{name}: unexpected {type(exc).__name__}: {exc}"
     return record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
 
 
@@ -144,7 +153,7 @@ def collect_inbox(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Im
             target = ImportTarget("inbox", "unknown", "unknown", str(path), sha256=sha256_file(path), size_bytes=path.stat().st_size)
             result = record_outcome(
                 con, target, "failed",
-                f"{path.name}: cannot tell which source this file belongs to; put it in inbox/<source name>/ "
+                f"{display_name(path)}: cannot tell which source this file belongs to; put it in inbox/<source name>/ "
                 f"(sources: {', '.join(s.name for s in settings.sources) or 'none configured'})",
             )
         else:
@@ -219,7 +228,7 @@ def record_summaries(
         if summaries:
             save_summaries(con, summaries, source=source.name, platform=source.platform_name,
                            location_id=source.location, import_id=import_id, origin=target.origin)
-    except (ReviewPulseError, OSError, duckdb.Error) as exc:
+    except Exception as exc:  # the reviews are already committed: a summary must not mark them failed
         log.warning("%s: summary not recorded: %s", name, exc)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,15 +68,42 @@ def detect_encoding(sample: bytes, declared: str | None = None) -> str:
     return matches[0].encoding
 
 
+def _decode_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+# Files stitched together from several exports hold UTF-8 rows and Excel "ANSI" rows side by side:
+# bytes that are not UTF-8 in such a file are read as cp1252, so neither part turns into mojibake.
+codecs.register_error("reviewpulse-cp1252", _decode_as_cp1252)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def is_mixed_utf8(sample: bytes) -> bool:
+    """Whether `sample` holds UTF-8 multi-byte characters next to bytes that are not UTF-8."""
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return _UTF8_MULTIBYTE.search(sample) is not None
+
+
 def open_text(fp: IO[bytes], *, file: str, encoding: str | None = None) -> io.TextIOWrapper:
-    """Wrap a binary CSV stream in a text stream of the detected encoding, ready for csv.reader."""
+    """Wrap a binary CSV stream in a text stream of the detected encoding, ready for csv.reader.
+
+    Without a declared `encoding`, a UTF-8 file (or one mixing UTF-8 and cp1252 rows) is read as
+    UTF-8 with any non-UTF-8 bytes taken as cp1252; a declared encoding is applied strictly.
+    """
     sample = fp.read(SNIFF_BYTES)
     if not sample.strip():
         raise ParseError("the file is empty", file=file)
     if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ParseError("binary data, not a CSV text file", file=file)
     fp.seek(0)
-    return io.TextIOWrapper(fp, encoding=detect_encoding(sample, encoding), errors="strict", newline="")
+    chosen = "utf-8" if encoding is None and is_mixed_utf8(sample) else detect_encoding(sample, encoding)
+    errors = "reviewpulse-cp1252" if encoding is None and chosen == "utf-8" else "strict"
+    return io.TextIOWrapper(fp, encoding=chosen, errors=errors, newline="")
 
 
 def iter_rows(fp: IO[bytes], *, file: str, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:

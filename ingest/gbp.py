@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -22,6 +23,8 @@ _LOCATION_FOLDER = re.compile(r"^location-(.+)$")
 MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
 MAX_COMPRESSION_RATIO = 200
+MAX_MEMBER_BYTES = 256 * 1024**2  # one reviews*.json; it is read into memory whole
+MAX_TEXT_CHARS = 1024 * 1024  # one review or reply; a larger one is an error, not a review
 
 
 def load_json(fp: IO[bytes], file: str) -> Any:
@@ -39,6 +42,12 @@ def load_json(fp: IO[bytes], file: str) -> Any:
         raise ParseError("JSON nested too deeply", file=file) from None
 
 
+def _check_length(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"text of {len(value)} characters is over the {MAX_TEXT_CHARS // 1024**2} MiB limit")
+    return value
+
+
 def parse_review(record: Any, *, where: str, location_hint: str | None = None) -> Review:
     """One Google review object -> Review. Raises ParseError naming `where` on a bad field."""
     if not isinstance(record, dict):
@@ -50,15 +59,16 @@ def parse_review(record: Any, *, where: str, location_hint: str | None = None) -
     reviewer = record.get("reviewer") or {}
     if not isinstance(reviewer, dict):
         raise ParseError("reviewer is not an object", where=where)
-    author = None if reviewer.get("isAnonymous") else clean_text(reviewer.get("displayName"))
     location = location_hint
     if isinstance(name, str) and (match := _LOCATION_IN_NAME.search(name)):
         location = match.group(1)
     reply = record.get("reviewReply") or {}
     if not isinstance(reply, dict):
         raise ParseError("reviewReply is not an object", where=where)
-    field = "starRating"
+    field = "reviewer.displayName"
     try:
+        author = None if reviewer.get("isAnonymous") else clean_text(reviewer.get("displayName"))
+        field = "starRating"
         rating = parse_rating(record.get("starRating"))
         field = "createTime"
         created = parse_timestamp(record.get("createTime"))
@@ -67,9 +77,9 @@ def parse_review(record: Any, *, where: str, location_hint: str | None = None) -
         field = "reviewReply.updateTime"
         reply_at = parse_timestamp(reply.get("updateTime"))
         field = "comment"
-        text = clean_text(record.get("comment"))
+        text = clean_text(_check_length(record.get("comment")))
         field = "reviewReply.comment"
-        reply_text = clean_text(reply.get("comment"))
+        reply_text = clean_text(_check_length(reply.get("comment")))
     except (ValueError, TypeError, AttributeError) as exc:
         raise ParseError(f"{field}: {exc}", where=where) from None
     if created is None:
@@ -151,8 +161,16 @@ def iter_zip(fp: IO[bytes], *, file: str) -> Iterator[Review]:
                 raise ParseError(
                     f"compression ratio {member.file_size // member.compress_size}:1 looks like a zip bomb", file=inner
                 )
-            with archive.open(member) as handle:
-                document = load_json(handle, inner)
+            if member.file_size > MAX_MEMBER_BYTES:
+                raise ParseError(f"expands to {member.file_size} bytes, more than the limit of {MAX_MEMBER_BYTES}", file=inner)
+            if member.flag_bits & 0x1:
+                raise ParseError("the zip member is encrypted; export the Takeout archive without a password", file=inner)
+            try:
+                with archive.open(member) as handle:
+                    document = load_json(handle, inner)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                # A damaged download (bad CRC, truncated data) or an unsupported compression method.
+                raise ParseError(f"cannot read this zip member: {exc}", file=inner) from None
             yield from iter_page(document, file=inner, location_hint=location_from_path(member.filename))
 
 
