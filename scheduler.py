@@ -455,6 +455,20 @@ def _is_alive(pid: int) -> bool:
     return True
 
 
+def _project_next_run(trigger: Any, recorded: datetime | None, now: datetime) -> datetime | None:
+    """The next run of a job of the running service, from the time it recorded after its last run.
+
+    A recorded time already past (the inbox is recorded only when files came) is carried forward:
+    an interval job keeps its phase; a cron job's next time comes from its schedule.
+    """
+    if isinstance(trigger, CronTrigger):
+        return recorded if recorded is not None and recorded > now else trigger.get_next_fire_time(None, now)
+    if recorded is None or recorded > now or not isinstance(trigger, IntervalTrigger):
+        return recorded
+    step = trigger.interval
+    return recorded + step * (int((now - recorded) / step) + 1)
+
+
 def read_job_status(settings: Settings, con: duckdb.DuckDBPyConnection | None,
                     now: datetime | None = None) -> tuple[ServiceStatus, list[JobStatus]]:
     """The service's state and every configured job's last run and next run, from `job_runs`.
@@ -489,10 +503,7 @@ def read_job_status(settings: Settings, con: duckdb.DuckDBPyConnection | None,
         row = latest.get(job_id)
         next_run = None
         if service.state == "running":
-            if row is not None and row[5] is not None:
-                next_run = row[5]
-            elif isinstance(trigger, CronTrigger):
-                next_run = trigger.get_next_fire_time(None, now)
+            next_run = _project_next_run(trigger, row[5] if row is not None else None, now)
         found.append(JobStatus(job_id, schedule, *(row[1:5] if row else ()), next_run=next_run))
     return service, found
 

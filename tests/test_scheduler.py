@@ -283,6 +283,9 @@ def test_status_shows_each_jobs_last_run_and_the_recorded_next_run(settings):
     con = db.connect(settings.database_path)
     scheduler.record_run(con, "collect:platform", datetime.now(timezone.utc), "ok", 0.25, "2 imported", next_run)
     scheduler.record_run(con, "report", datetime.now(timezone.utc), "failed", 1.5, "OSError: disk full", None)
+    # the inbox is recorded only when files came: its recorded next run is long past
+    scheduler.record_run(con, "collect:inbox", datetime.now(timezone.utc), "ok", 0.1, "1 imported",
+                         datetime(2026, 11, 21, 8, 58, 30, tzinfo=CHICAGO))
     con.close()
 
     con = db.connect(settings.database_path, read_only=True)
@@ -293,6 +296,7 @@ def test_status_shows_each_jobs_last_run_and_the_recorded_next_run(settings):
     assert (by_id["collect:platform"].result, by_id["collect:platform"].duration_s,
             by_id["collect:platform"].summary, by_id["collect:platform"].next_run) == ("ok", 0.25, "2 imported", next_run)
     assert by_id["report"].result == "failed" and by_id["report"].summary == "OSError: disk full"
+    assert by_id["collect:inbox"].next_run == datetime(2026, 11, 21, 9, 0, 30, tzinfo=CHICAGO)  # every minute, same phase
     # a cron job that has not run yet: its next time comes from its schedule
     assert by_id["collect:survey"].next_run == datetime(2026, 11, 23, 7, 30, tzinfo=CHICAGO)
 
