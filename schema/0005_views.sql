@@ -137,8 +137,8 @@ JOIN reviews AS r USING (review_id)
 LEFT JOIN review_sentences AS s ON s.review_id = m.review_id AND s.sentence_index = m.sentence_index
 WHERE r.removed_at IS NULL;
 
--- A review needs a reply when it complains (a complaint theme, a negative score, or 1-2 stars)
--- and the practice has not answered it.
+-- A review needs a reply when it complains (a complaint theme, a negative label, or 1-2 stars)
+-- and the practice has not answered it (no reply text or time): the weekly report's definition.
 CREATE VIEW v_needs_reply AS
 SELECT
     review_id,
@@ -157,7 +157,7 @@ SELECT
     complaint_themes,
     date_diff('day', created_at, now()) AS waiting_days
 FROM v_reviews
-WHERE NULLIF(trim(reply_text), '') IS NULL
+WHERE reply_text IS NULL AND reply_at IS NULL
   AND (len(complaint_themes) > 0 OR sentiment_label = 'negative' OR rating <= 2);
 
 CREATE VIEW v_imports AS
