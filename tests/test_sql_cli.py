@@ -154,3 +154,16 @@ def test_readers_get_a_clear_message_while_a_job_writes_and_read_again_after(dem
     after = sql(config, "-f", "csv", QUERY)
     assert after.exit_code == 0
     assert list(csv.reader(after.output.splitlines()))[1:] == [[loc, str(n)] for loc, n in expected]
+
+
+def test_jobs_record_the_practice_time_zone_for_the_views(practice_dir):
+    config = practice_dir / "reviewpulse.toml"
+    assert CliRunner().invoke(main, ["-c", str(config), "collect"]).exit_code == 0
+    zone = CliRunner().invoke(main, ["-c", str(config), "sql", "-f", "csv", "SELECT practice_timezone() AS zone"])
+    assert zone.output.splitlines() == ["zone", "America/Chicago"]
+    # The practice moves: the next job records the new zone, and the views follow it.
+    config.write_text(config.read_text().replace('"America/Chicago"', '"Europe/Berlin"'))
+    assert CliRunner().invoke(main, ["-c", str(config), "collect"]).exit_code == 0
+    query = "SELECT practice_timezone(), local_time(TIMESTAMPTZ '2026-01-04 23:30:00+00') AS t"
+    moved = CliRunner().invoke(main, ["-c", str(config), "sql", "-f", "csv", query])
+    assert moved.output.splitlines()[1] == "Europe/Berlin,2026-01-05 00:30:00"
