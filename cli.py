@@ -425,5 +425,30 @@ def export(ctx: Context, fmt: str, since, out: Path | None) -> None:
         click.echo(str(path))
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the JSON lines to this file (default: standard output).")
+@pass_ctx
+def classify(ctx: Context, file: Path, out: Path | None) -> None:
+    """Analyse a CSV or JSON-lines file of texts (id, text, optional rating) without importing it.
+
+    Writes one JSON object per text: vader_compound, score, label and the theme mentions (theme,
+    polarity, sentence, span), using the practice's themes file and staff roster.
+
+    \b
+    Example:
+      reviewpulse classify survey.csv -o survey-themes.jsonl
+    """
+    from analysis.classify import classify_file
+
+    if out is None:
+        classify_file(file, click.get_text_stream("stdout"), ctx.settings)
+        return
+    with out.open("w", encoding="utf-8") as fp:
+        count = classify_file(file, fp, ctx.settings)
+    click.echo(f"classified {count} texts into {out}", err=True)
+
+
 if __name__ == "__main__":
     main()

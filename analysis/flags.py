@@ -94,17 +94,17 @@ def iso_week(week_start: date) -> str:
 
 _WEEKLY = """
 WITH per_review AS (
-    SELECT r.location_id, CAST(date_trunc('week', timezone($zone, r.created_at)) AS DATE) AS week_start,
+    SELECT m.review_id, r.location_id, CAST(date_trunc('week', timezone($zone, r.created_at)) AS DATE) AS week_start,
            m.theme, bool_or(m.polarity = 'complaint') AS complains, bool_or(m.polarity = 'praise') AS praises
     FROM mentions m JOIN reviews r USING (review_id)
     WHERE r.created_at IS NOT NULL
     GROUP BY ALL
 )
 SELECT location_id, week_start, theme, count(*) FILTER (complains), count(*) FILTER (praises)
-FROM per_review GROUP BY ALL
+FROM per_review GROUP BY location_id, week_start, theme
 UNION ALL
 SELECT '*', week_start, theme, count(*) FILTER (complains), count(*) FILTER (praises)
-FROM per_review GROUP BY ALL
+FROM per_review GROUP BY week_start, theme
 """
 
 _SPANS = """

@@ -20,6 +20,7 @@ one TaxonomyError naming the file, the theme and the field.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -40,20 +41,26 @@ CUE_FIELDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)
+def _regex(source: str) -> re.Pattern[str]:
+    """Compile once per process: loading is validated and then compiled, and workers reload it."""
+    return re.compile(source, re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Rules:
-    """One field's expressions: a combined regex to test quickly, and the single ones to name the hit."""
+    """One field's expressions: a combined regex to test quickly; the single ones name the hit."""
 
     sources: tuple[str, ...]
+    regexes: tuple[str, ...]  # the sources with {word lists} expanded
     combined: re.Pattern[str] | None
-    single: tuple[re.Pattern[str], ...]
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
         """Return (index, match) of the first expression that matches `text`, or None."""
         if self.combined is None or self.combined.search(text) is None:
             return None
-        for index, pattern in enumerate(self.single):
-            match = pattern.search(text)
+        for index, regex in enumerate(self.regexes):
+            match = _regex(regex).search(text)
             if match is not None:
                 return index, match
         return None
@@ -119,19 +126,20 @@ def _compile(where: str, field: str, sources: list[str], words: dict[str, list[s
         regexes = [_keyword_regex(s) for s in sources]
     else:
         regexes = [_expand(where, field, i, s, words) for i, s in enumerate(sources)]
-    single = []
-    for index, regex in enumerate(regexes):
-        try:
-            single.append(re.compile(regex, re.IGNORECASE))
-        except re.error as exc:
-            raise TaxonomyError(f"{where}: {field}[{index}]: invalid regular expression {sources[index]!r}: {exc}") from None
-    combined = None
-    if regexes:
-        try:
-            combined = re.compile("|".join(f"(?:{r})" for r in regexes), re.IGNORECASE)
-        except re.error as exc:  # e.g. the same group name used in two expressions
-            raise TaxonomyError(f"{where}: {field}: the expressions cannot be combined: {exc}") from None
-    return Rules(tuple(sources), combined, tuple(single))
+    if not regexes:
+        return Rules((), (), None)
+    try:
+        combined = _regex("|".join(f"(?:{r})" for r in regexes))
+    except re.error as exc:
+        for index, regex in enumerate(regexes):
+            try:
+                _regex(regex)
+            except re.error as single:
+                raise TaxonomyError(
+                    f"{where}: {field}[{index}]: invalid regular expression {sources[index]!r}: {single}"
+                ) from None
+        raise TaxonomyError(f"{where}: {field}: the expressions cannot be combined: {exc}") from None
+    return Rules(tuple(sources), tuple(regexes), combined)
 
 
 def _check_list(where: str, field: str, value: Any) -> list[str]:

@@ -1,0 +1,147 @@
+"""analyze_pending over a real DuckDB file: incremental, versioned, rescore, staff roster, bulk rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from analysis.pipeline import analyze_pending
+from config import load_settings
+from db import connect
+from ingest.model import Review
+from ingest.store import ImportTarget, save_import
+
+WHEN = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)
+TARGET = ImportTarget("platform", "csv", "ratemd", "test-export.csv")
+
+
+def save(con, *reviews: Review) -> None:
+    save_import(con, TARGET, reviews, lambda r: "main")
+
+
+def review(rid: str, text: str | None, rating: int | None = 3) -> Review:
+    return Review(source_review_id=rid, text=text, rating=rating, created_at=WHEN, updated_at=WHEN)
+
+
+@pytest.fixture
+def con(settings):
+    connection = connect(settings.database_path)
+    yield connection
+    connection.close()
+
+
+def sentiment_rows(con):
+    return con.execute(
+        "SELECT review_id, vader_compound, label, analyzer_version FROM review_sentiment ORDER BY review_id"
+    ).fetchall()
+
+
+def test_first_run_analyses_everything_and_writes_every_table(settings, con):
+    text = "The receptionist was rude. They never called me back!"
+    save(con, review("a", text, 2), review("b", None, 5), review("c", "No wait at all, lovely nurse.", 5))
+    summary = analyze_pending(con, settings)
+    assert summary.reviews_analyzed == 3
+    assert str(summary).startswith("analysed 3 reviews")
+    rows = sentiment_rows(con)
+    assert [(r[0], r[2]) for r in rows] == [("ratemd:a", "negative"), ("ratemd:b", "positive"), ("ratemd:c", "positive")]
+    assert rows[0][1] == SentimentIntensityAnalyzer().polarity_scores(text)["compound"]
+    assert rows[1][1] is None  # no text, no VADER
+    assert {r[3] for r in rows} == {summary.analyzer_version}
+    sentences = con.execute(
+        "SELECT sentence_index, substring(r.text, char_start + 1, char_end - char_start) FROM review_sentences"
+        " JOIN reviews r USING (review_id) WHERE review_id = 'ratemd:a' ORDER BY 1"
+    ).fetchall()
+    assert sentences == [(0, "The receptionist was rude."), (1, "They never called me back!")]
+    mentions = con.execute(
+        "SELECT theme, polarity, sentence_index, substring(r.text, char_start + 1, char_end - char_start)"
+        " FROM mentions JOIN reviews r USING (review_id) WHERE review_id = 'ratemd:a' ORDER BY sentence_index, theme"
+    ).fetchall()
+    assert mentions == [
+        ("front_desk", "complaint", 0, "The receptionist was rude."),
+        ("callbacks", "complaint", 1, "They never called me back!"),
+    ]
+    assert con.execute("SELECT count(*) FROM theme_flags WHERE location_id IN ('main', '*')").fetchone()[0] > 0
+
+
+def test_second_run_does_nothing_and_an_edited_review_is_reanalysed(settings, con):
+    save(con, review("a", "Great visit.", 5), review("b", "Fine.", 4))
+    analyze_pending(con, settings)
+    first = con.execute("SELECT review_id, analyzed_at FROM review_sentiment ORDER BY 1").fetchall()
+    again = analyze_pending(con, settings)
+    assert again.reviews_analyzed == 0
+    assert str(again).startswith("nothing to analyse")
+    assert con.execute("SELECT review_id, analyzed_at FROM review_sentiment ORDER BY 1").fetchall() == first
+
+    edited = Review(source_review_id="a", text="I was charged twice for one visit.", rating=1, created_at=WHEN,
+                    updated_at=datetime(2026, 3, 9, tzinfo=timezone.utc))
+    save(con, edited)
+    summary = analyze_pending(con, settings)
+    assert summary.reviews_analyzed == 1
+    assert con.execute("SELECT label FROM review_sentiment WHERE review_id = 'ratemd:a'").fetchone() == ("negative",)
+    # the old mentions of the edited review are replaced, not added to
+    assert con.execute("SELECT theme, polarity FROM mentions WHERE review_id = 'ratemd:a'").fetchall() == [("billing", "complaint")]
+    assert con.execute("SELECT count(*) FROM review_sentiment").fetchone() == (2,)
+
+
+def test_rescore_reanalyses_all_history(settings, con):
+    save(con, review("a", "Great visit.", 5), review("b", "Long wait, two hours.", 2))
+    analyze_pending(con, settings)
+    before = con.execute("SELECT count(*) FROM mentions").fetchone()
+    summary = analyze_pending(con, settings, rescore=True)
+    assert summary.reviews_analyzed == 2
+    assert con.execute("SELECT count(*) FROM mentions").fetchone() == before  # replaced, not duplicated
+
+
+def test_taxonomy_change_changes_the_version_and_reanalyses(practice_dir, con):
+    settings = load_settings(practice_dir / "reviewpulse.toml", environ={})
+    save(con, review("a", "The valet scratched my car.", 1))
+    first = analyze_pending(con, settings)
+    assert con.execute("SELECT count(*) FROM mentions WHERE theme = 'valet'").fetchone() == (0,)
+    (practice_dir / "themes.toml").write_text(
+        '[themes.valet]\nname = "Valet parking"\ncomplaint = ["valet\\\\s+scratched"]\n', encoding="utf-8"
+    )
+    path = practice_dir / "reviewpulse.toml"
+    path.write_text('themes_file = "themes.toml"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    changed = load_settings(path, environ={})
+    second = analyze_pending(con, changed)
+    assert second.analyzer_version != first.analyzer_version
+    assert second.reviews_analyzed == 1
+    assert con.execute("SELECT theme, polarity FROM mentions").fetchall() == [("valet", "complaint")]
+    assert con.execute("SELECT DISTINCT analyzer_version FROM review_sentiment").fetchall() == [(second.analyzer_version,)]
+
+
+def test_staff_roster_from_settings_is_used_and_versioned(practice_dir, con):
+    path = practice_dir / "reviewpulse.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '\n[[staff]]\nname = "Maria Gomez"\nnicknames = ["Mimi"]\nrole = "receptionist"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(path, environ={})
+    save(con, review("a", "Mimi was so helpful. Dr. Reyes rushed me out.", 4))
+    summary = analyze_pending(con, settings)
+    rows = con.execute(
+        "SELECT staff_name, role, matched_text, sentence_index, polarity, analyzer_version FROM staff_mentions ORDER BY char_start"
+    ).fetchall()
+    assert rows == [
+        ("Maria Gomez", "receptionist", "Mimi", 0, "praise", summary.analyzer_version),
+        ("Dr. Reyes", "doctor", "Dr. Reyes", 1, "complaint", summary.analyzer_version),
+    ]
+
+
+def test_many_reviews_are_analysed_in_worker_processes(settings, con, monkeypatch):
+    import analysis.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_REVIEWS", 10)
+    texts = ["Nobody answers the phone.", "Lovely nurse, no wait.", "Charged twice for one visit."]
+    save(con, *[review(f"r{i}", texts[i % 3], 1 + i % 5) for i in range(60)])
+    summary = analyze_pending(con, settings, workers=2)
+    assert (summary.workers, summary.reviews_analyzed) == (2, 60)
+    parallel = con.execute("SELECT review_id, score, label FROM review_sentiment ORDER BY 1").fetchall()
+    parallel_mentions = con.execute("SELECT review_id, theme, polarity FROM mentions ORDER BY ALL").fetchall()
+    serial = analyze_pending(con, settings, rescore=True, workers=1)
+    assert serial.workers == 1
+    assert con.execute("SELECT review_id, score, label FROM review_sentiment ORDER BY 1").fetchall() == parallel
+    assert con.execute("SELECT review_id, theme, polarity FROM mentions ORDER BY ALL").fetchall() == parallel_mentions

@@ -1,0 +1,89 @@
+"""Theme mentions in context, sentences and clauses with their offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.analyzer import Analyzer
+from analysis.sentences import split_clauses, split_sentences
+from analysis.taxonomy import load_taxonomy
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(load_taxonomy())
+
+
+def themes(result) -> set[tuple[str, str]]:
+    return {(m.theme, m.polarity) for m in result.mentions}
+
+
+def test_sentences_keep_offsets_and_do_not_split_after_titles():
+    text = "Dr. Lee was great.  The wait was long!\nWould I return? Yes"
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == ["Dr. Lee was great.", "The wait was long!", "Would I return?", "Yes"]
+    assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+def test_clauses_split_at_contrast_words():
+    text = "The nurse was kind, but the bill was wrong; although parking was easy, it cost $20."
+    (sentence,) = split_sentences(text)
+    assert [c.text for c in split_clauses(text, sentence)] == [
+        "The nurse was kind,", "but the bill was wrong;", "although parking was easy, it cost $20.",
+    ]
+    lead = "Although the staff were nice, the wait was two hours."
+    (sentence,) = split_sentences(lead)
+    assert [c.text for c in split_clauses(lead, sentence)] == ["Although the staff were nice,", "the wait was two hours."]
+
+
+def test_calling_an_ambulance_is_not_phone_access(analyzer):
+    result = analyzer.analyze("I called an ambulance for my father and they came within ten minutes.")
+    assert not {t for t, _ in themes(result)} & {"phone_access", "callbacks"}
+
+
+def test_phone_staff_praise_is_phone_or_front_desk_praise(analyzer):
+    result = analyzer.analyze("The phone staff were lovely.")
+    found = themes(result)
+    assert found & {("phone_access", "praise"), ("front_desk", "praise")}
+    assert all(polarity == "praise" for _, polarity in found)
+
+
+def test_unanswered_phones_are_a_phone_access_complaint(analyzer):
+    result = analyzer.analyze("It is impossible to get through, the phone just rings and rings.")
+    assert ("phone_access", "complaint") in themes(result)
+
+
+def test_every_mention_names_its_rule_and_points_at_its_clause(analyzer):
+    text = "Dr. Ames listened carefully. But the receptionist was rude and I waited two hours."
+    result = analyzer.analyze(text, 3)
+    assert ("provider_communication", "praise") in themes(result)
+    assert ("front_desk", "complaint") in themes(result)
+    assert ("wait_time", "complaint") in themes(result)
+    for mention in result.mentions:
+        assert mention.rule
+        evidence = text[mention.start:mention.end]
+        assert evidence and evidence in text
+    desk = next(m for m in result.mentions if m.theme == "front_desk")
+    assert text[desk.start:desk.end] == "But the receptionist was rude and I waited two hours."
+    assert desk.sentence_index == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        ("They charged me twice for the same visit.", "billing"),
+        ("The claim was denied because they never verified my insurance.", "insurance"),
+        ("My refill was never sent to the pharmacy.", "prescriptions"),
+        ("Still have not received my test results after three weeks.", "test_results"),
+        ("The referral was never sent to the specialist.", "referrals_records"),
+        ("The portal is down again and I cannot log in.", "digital_access"),
+        ("The bathroom was filthy.", "facility"),
+        ("They discussed my diagnosis out loud in the waiting room.", "privacy_respect"),
+        ("They cancelled my appointment the day before.", "scheduling"),
+        ("The doctor was dismissive and condescending.", "provider_manner"),
+        ("He misdiagnosed my fracture as a sprain.", "clinical_quality"),
+        ("The doctor did not explain anything.", "provider_communication"),
+    ],
+)
+def test_each_theme_finds_a_plain_complaint(analyzer, text, theme):
+    assert (theme, "complaint") in themes(analyzer.analyze(text))
