@@ -76,25 +76,27 @@ def export_views(
     # would refuse to interleave with the export's queries.
     cur = con.cursor()
     written = []
-    for view, since_condition in EXPORTED_VIEWS.items():
-        query = f"SELECT * FROM {view}"
-        params: list = []
-        if since is not None:
-            query += f" WHERE {since_condition}"
-            params = [since]
-        try:
-            if fmt == "parquet":
-                target = out_dir / view
-                write_dataset(cur.sql(query, params=params), target)
-            else:
-                target = out_dir / f"{view}.csv"
-                guarded = build_guarded_select(cur, view)
-                cur.sql(f"SELECT {guarded} FROM ({query})", params=params).write_csv(str(target), header=True)
-        except duckdb.Error as exc:
-            cur.close()
-            raise ReviewPulseError(f"{target}: export of {view} failed: {summarize_error(exc)}") from None
-        written.append(target)
-    cur.close()
+    try:
+        for view, since_condition in EXPORTED_VIEWS.items():
+            query = f"SELECT * FROM {view}"
+            params: list = []
+            if since is not None:
+                query += f" WHERE {since_condition}"
+                params = [since]
+            target = out_dir / (view if fmt == "parquet" else f"{view}.csv")
+            try:
+                if fmt == "parquet":
+                    write_dataset(cur.sql(query, params=params), target)
+                else:
+                    guarded = build_guarded_select(cur, view)
+                    cur.sql(f"SELECT {guarded} FROM ({query})", params=params).write_csv(str(target), header=True)
+            except duckdb.Error as exc:
+                raise ReviewPulseError(f"{target}: export of {view} failed: {summarize_error(exc)}") from None
+            except OSError as exc:
+                raise ReviewPulseError(f"{target}: export of {view} failed: {exc.strerror or exc}") from None
+            written.append(target)
+    finally:
+        cur.close()
     return written
 
 

@@ -142,3 +142,13 @@ def test_since_of_a_future_day_exports_nothing_but_still_writes(demo, tmp_path):
     with open(written[0], encoding="utf-8") as fp:
         assert fp.read().splitlines()[0].startswith("review_id,source,")
     assert all(len(p.read_text(encoding="utf-8").splitlines()) == 1 for p in written)
+
+
+def test_an_output_path_that_is_a_file_is_a_one_line_error(demo, tmp_path):
+    settings, _ = demo
+    config = write_cli_config(settings, tmp_path / "cfg")
+    (tmp_path / "taken").write_text("not a folder")
+    result = CliRunner().invoke(main, ["-c", str(config), "export", "--out", str(tmp_path / "taken" / "exports")])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(f"error: {tmp_path / 'taken' / 'exports'}: cannot create the export folder")
