@@ -133,8 +133,7 @@ def parse_rating(value: str | int | float | None) -> int | None:
     return int(number)
 
 
-_LATIN_GUESSES = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_9", "iso8859_15",
-                  "mac_roman", "mac_latin2", "cp850", "cp437", "cp858"}
+_INSIDE_WORDS = "\u2019\u2018\u2013\u2014\u00b7"  # apostrophes, dashes and middle dots join words
 
 
 def _known_codec(name: str | bytes | None) -> str | None:
@@ -169,18 +168,42 @@ def detect_charset(data: bytes, declared: str | None = None) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    # Statistical detectors misjudge short Latin texts (French as cp775, German as big5); cp1252 is
+    # what spreadsheets and Windows tools write, so it wins whenever it reads as plausible text.
+    if _reads_as_cp1252(data[:256 * 1024]):
+        return "cp1252"
     from charset_normalizer import from_bytes  # imported late: only undeclared non-UTF-8 files need it
 
-    best = from_bytes(data[:256 * 1024]).best()
-    if best is None or best.encoding in _LATIN_GUESSES:
-        # On short texts the detector cannot tell the Latin code pages apart; cp1252 is the one
-        # spreadsheets and Windows tools write, so it wins whenever it decodes the bytes.
+    sample = data[:256 * 1024]
+    candidates = [match.encoding for match in from_bytes(sample)]
+    for encoding in candidates:  # the detector's ranking, skipping readings that break words apart
         try:
-            data.decode("cp1252")
-            return "cp1252"
+            if _has_whole_words(sample.decode(encoding)):
+                return encoding
         except UnicodeDecodeError:
-            pass
-    return best.encoding if best is not None else "latin_1"
+            continue
+    return candidates[0] if candidates else "cp1252"
+
+
+def _has_whole_words(text: str) -> bool:
+    """No symbol inside a word: Polish "czekałam" read in the wrong code page gives "czeka³am"."""
+    return not any(
+        a.isalpha() and c.isalpha() and ord(b) > 127 and not b.isalpha() and b not in _INSIDE_WORDS
+        for a, b, c in zip(text, text[1:], text[2:])
+    )
+
+
+def _reads_as_cp1252(data: bytes) -> bool:
+    """Plausible Western text in cp1252: few non-ASCII letters (Cyrillic or Greek bytes would all read
+    as accented letters) and whole words."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(1 for c in letters if ord(c) > 127) / len(letters) > 0.3:
+        return False
+    return _has_whole_words(text)
 
 
 def decode_document(data: bytes, declared: str | None = None) -> str:
