@@ -85,7 +85,10 @@ def build_message(settings: Settings, page: Path) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=email.sender.rpartition("@")[2] or None)
     message.set_content(summary["text"])
     message.add_alternative(summary["html"], subtype="html")
-    message.add_attachment(page.read_bytes(), maintype="text", subtype="html", filename=summary["attachment_name"])
+    # Attached as the exact bytes of the page (base64), declared UTF-8 like the page itself.
+    message.add_attachment(
+        page.read_bytes(), maintype="text", subtype="html", filename=summary["attachment_name"], params={"charset": "utf-8"}
+    )
     return message
 
 
