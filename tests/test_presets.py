@@ -141,3 +141,34 @@ def test_real_nhs_survey_export_reads_every_answer_with_its_question():
     assert len(answers) > 9000
     assert all(a.question and a.text for a in answers)
     assert {a.location_ref for a in answers} >= {"Trust A"}
+
+
+def test_unlabelled_survey_and_outscraper_files_in_the_inbox_find_their_source(tmp_path: Path):
+    write_config(tmp_path, '''
+        [[sources]]
+        name = "survey"
+        type = "survey"
+        path = "unused/survey"
+
+        [[sources]]
+        name = "outscraper"
+        type = "outscraper"
+        location = "main"
+        path = "unused/outscraper"
+    ''')
+    settings = load_settings(tmp_path / "reviewpulse.toml", environ={})
+    settings.inbox_dir.mkdir(parents=True)
+    for fixture in (SURVEY, OUTSCRAPER):
+        (settings.inbox_dir / fixture.name).write_bytes(fixture.read_bytes())
+    from ingest.collect import collect_inbox
+
+    con = connect(settings.database_path)
+    try:
+        assert sorted((r.origin.rsplit("/", 1)[-1], r.status) for r in collect_inbox(con, settings)) == [
+            ("outscraper_reviews.csv", "ok"), ("survey_export.csv", "ok")
+        ]
+        assert con.execute("SELECT source, count(*) FROM reviews GROUP BY ALL ORDER BY ALL").fetchall() == [
+            ("google", 3), ("survey", 5)
+        ]
+    finally:
+        con.close()

@@ -180,3 +180,37 @@ def test_seed_page_text_shows_the_clamp_style_the_parser_removes():
     assert datetime.strptime("15:34 30 Jun 22", widgets._WIDGET_TIME).replace(tzinfo=timezone.utc) == utc(2022, 6, 30, 15, 34)
     clamped = [line for line in seed.splitlines() if line.endswith("read more")]
     assert clamped and all(not widgets.clean_text(line, clamped=True).endswith("read more") for line in clamped)
+
+
+def test_a_saved_page_dropped_in_the_inbox_goes_to_the_widget_or_wordpress_source(tmp_path):
+    write_config(tmp_path, '''
+        [[sources]]
+        name = "blog"
+        type = "wordpress"
+        location = "main"
+        path = "unused/blog.html"
+
+        [[sources]]
+        name = "website"
+        type = "widget"
+        location = "main"
+        path = "unused/reviews.html"
+    ''')
+    settings = load_settings(tmp_path / "reviewpulse.toml", environ={})
+    inbox = settings.inbox_dir
+    inbox.mkdir(parents=True)
+    (inbox / "reviews.html").write_bytes((PAGES / "trustindex_page.html").read_bytes())
+    (inbox / "comments.html").write_bytes((PAGES / "wordpress_comments.html").read_bytes())
+    from ingest.collect import collect_inbox
+
+    con = connect(settings.database_path)
+    try:
+        results = collect_inbox(con, settings)
+        assert sorted((r.origin.rsplit("/", 1)[-1], r.status, r.rows_new) for r in results) == [
+            ("comments.html", "ok", 4), ("reviews.html", "ok", 5)
+        ]
+        assert con.execute("SELECT source, count(*) FROM reviews GROUP BY ALL ORDER BY ALL").fetchall() == [
+            ("blog", 4), ("website", 5)
+        ]
+    finally:
+        con.close()
