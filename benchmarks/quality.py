@@ -144,7 +144,7 @@ def run(show_errors: str | None) -> str:
         bp, br, bf, _ = prf(gold, base)
         met = "met" if f >= TARGETS[label] else "not met"
         lines.append(
-            f"| {label} | {', '.join(themes)} | {n} | {p:.2f} | {r:.2f} | **{f:.2f}** | {bp:.2f} | {br:.2f} | {bf:.2f} "
+            f"| {label} | {', '.join(themes)} | {n} | {p:.3f} | {r:.3f} | **{f:.3f}** | {bp:.3f} | {br:.3f} | {bf:.3f} "
             f"| {TARGETS[label]:.2f} ({met}) |"
         )
         if show_errors == label:
