@@ -1,7 +1,8 @@
 """The theme taxonomy: loading, validating and compiling `themes.toml` (and a practice's own file).
 
-The taxonomy is data. The built-in `analysis/themes.toml` holds the sentiment cue lists (`[cues]`)
-and one `[themes.<id>]` table per theme with:
+The taxonomy is data. The built-in `analysis/themes.toml` holds named word lists (`[words]`, usable
+in any expression as `{name}`; a trailing `*` matches any word ending), the sentiment cue lists
+(`[cues]`) and one `[themes.<id>]` table per theme with:
 
 - `name` (required): what the theme is, for people;
 - `keywords`: plain words or phrases that make a clause about the theme (matched as whole words,
@@ -14,7 +15,7 @@ and one `[themes.<id>]` table per theme with:
 
 A practice's `themes_file` has the same shape: a `[themes.<id>]` table there replaces the built-in
 theme of that id or adds a new one; with `extend = true` its lists are appended to the built-in
-theme's instead. A `[cues]` table there extends the built-in cue lists. Every problem is reported as
+theme's instead. Its `[words]` and `[cues]` tables extend the built-in lists. Every problem is reported as
 one TaxonomyError naming the file, the theme and the field.
 """
 
