@@ -6,6 +6,7 @@ Every failure must end as one `failed` row in `imports` with a clear error, and 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -155,6 +156,10 @@ def test_timeout_is_retried_then_a_failed_import(httpserver: HTTPServer, make_pr
     (result,) = run(settings, con, fetch.FetchPolicy(timeout=0.2, attempts=2, wait_initial=0.01, wait_jitter=0))
     assert imports(con) == [("failed", 0, 0, f"{url}: timed out (limit 0.2s) after 2 attempts")]
     assert review_count(con) == 0
+    deadline = time.monotonic() + 5
+    while len(httpserver.log) < 2 and time.monotonic() < deadline:  # let the server finish both slow answers
+        time.sleep(0.05)
+    assert len(httpserver.log) == 2
 
 
 def test_connection_refused_is_a_failed_import(make_practice):
@@ -244,3 +249,26 @@ def test_retry_after_as_seconds_or_http_date():
     assert fetch.parse_retry_after("Wed, 05 Jun 2024 09:00:00 GMT", now) == 0
     assert fetch.parse_retry_after("soon", now) is None and fetch.parse_retry_after(None, now) is None
     assert now + timedelta(seconds=fetch.parse_retry_after("5", now)) == now + timedelta(seconds=5)
+
+
+def test_truncated_json_export_from_a_url_is_a_failed_import_with_nothing_written(httpserver: HTTPServer, make_practice):
+    url = httpserver.url_for("/export.json")
+    settings, con = make_practice(url, source_type="google")
+    whole = (FIXTURES / "google" / "api_page.json").read_bytes()
+    httpserver.expect_request("/export.json").respond_with_data(whole[: len(whole) // 2], content_type="application/json")
+    (result,) = run(settings, con)
+    assert result.status == "failed"
+    assert re.match(rf"{re.escape(url)}: line \d+ column \d+: invalid JSON: ", result.error), result.error
+    assert review_count(con) == 0
+
+
+def test_a_bad_record_half_way_through_a_fetched_export_writes_nothing(httpserver: HTTPServer, tmp_path, make_practice):
+    url = httpserver.url_for("/outscraper.csv")
+    settings, con = make_practice(url, source_type="outscraper")
+    rows = (FIXTURES / "collectors" / "outscraper_reviews.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    rows[3] = rows[3].replace(",4,", ",four and a half,")  # the last review's rating
+    httpserver.expect_request("/outscraper.csv").respond_with_data("\r\n".join(rows).encode(), content_type="text/csv")
+    (result,) = run(settings, con)
+    assert result.status == "failed" and result.error == (
+        f"{url}: line 5: column 'review_rating': rating 'four and a half' is not a number of stars")  # physical line
+    assert review_count(con) == 0 and con.execute("SELECT count(*) FROM review_versions").fetchone() == (0,)
