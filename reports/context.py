@@ -233,7 +233,10 @@ def build_context(
         )
 
     # Headline figures: this week, last week, the four weeks before.
-    periods = {row[0]: row for row in run(queries.PERIOD_FIGURES, w0=week_start, w1=shift_week(week_start, -1), w4=shift_week(week_start, -4))}
+    periods = {period: (period, 0, None, None, None, None, None, 0) for period in ("this", "last", "prev4")}
+    periods.update(
+        (row[0], row) for row in run(queries.PERIOD_FIGURES, w0=week_start, w1=shift_week(week_start, -1), w4=shift_week(week_start, -4))
+    )
     figures = _build_figures(periods)
     this = periods["this"]
 

@@ -110,7 +110,7 @@ class _Fingerprints:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings):
         self.reviews: dict[tuple[str, date], int] = {
-            (loc, week): h for loc, week, h in con.execute(REVIEW_DIGESTS, {"zone": settings.timezone}).fetchall()
+            (loc, week): h for loc, week, h in queries.execute(con, REVIEW_DIGESTS, {"zone": settings.timezone}).fetchall()
         }
         self.flags: dict[tuple[str, date], int] = {(loc, week): h for loc, week, h in con.execute(FLAG_DIGESTS).fetchall()}
         self.analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
