@@ -30,7 +30,7 @@ from typing import IO, Any
 from bs4 import BeautifulSoup, Tag
 
 from errors import ParseError
-from ingest.markup import element_text, has_class, iter_roots, read_page, short_text
+from ingest.markup import element_text, iter_roots, read_page, short_text
 from ingest.model import Review
 from ingest.summaries import Summary
 from ingest.text import clean_text, parse_timestamp
@@ -44,7 +44,7 @@ _CSS_RATING = re.compile(r"--rating\s*:\s*([\d.]+)")
 _WIDGET_TIME = "%H:%M %d %b %y"  # the Google Reviews Widget prints gmdate("H:i d M y")
 # Types whose aggregateRating rates an article or page, not the practice (e.g. a star-rating plugin).
 _CREATIVE_WORKS = {
-    "creativework", "creativeworkseries", "article", "blogposting", "newsarticle", "webpage", "webSite".lower(),
+    "creativework", "creativeworkseries", "article", "blogposting", "newsarticle", "webpage", "website",
     "medicalwebpage", "faqpage", "howto", "recipe", "book", "movie", "videoobject", "course", "socialmediaposting",
 }
 
