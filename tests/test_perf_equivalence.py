@@ -1,0 +1,130 @@
+"""The optimised paths give exactly the results of the reference paths.
+
+- `FastVader.polarity_scores` equals vaderSentiment's `polarity_scores` (all four numbers) on real
+  patient feedback, on the benchmark corpus and on generated word soups full of VADER's special cases;
+- the analyzer scores and finds the same mentions with FastVader as with vaderSentiment itself;
+- `analyze_pending` writes the same rows with worker processes as in one process.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from analysis import pipeline
+from analysis.analyzer import Analyzer
+from analysis.taxonomy import load_taxonomy
+from analysis.vader_fast import FastVader
+from config import load_settings
+from db import connect
+from ingest.collect import collect_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402
+
+REFERENCE = SentimentIntensityAnalyzer()
+FAST = FastVader(REFERENCE)
+
+# Words that trigger VADER's special rules: boosters, dampeners, negations, "but", "least", "kind of",
+# idioms, "no" before a lexicon word, emoticons and emoji, all-caps and punctuation.
+SPECIAL = ["very", "VERY", "kind", "of", "kinda", "sort", "not", "isn't", "never", "so", "this", "without", "doubt",
+           "no", "No", "least", "at", "but", "BUT", "or", "nor", "the", "shit", "bomb", "bad", "ass", "yeah", "right",
+           "cut", "mustard", "good", "GOOD", "great", "rude", "awful", "nice", "kind", "helpful", "problem", "wait",
+           "friendly", ":)", ":-(", "<3", "😊", "😡", "👍", "©", "!", "!!!", "?", "??", "????", "love", "hate",
+           "extremely", "barely", "hardly", "doctor", "phone", "nobody", "called", "back", "fine", "Dr.", "uh-uh"]
+
+
+def _pairs(texts):
+    return [(t, REFERENCE.polarity_scores(t), FAST.polarity_scores(t)) for t in texts]
+
+
+def _assert_identical(texts) -> None:
+    different = [(t, ref, fast) for t, ref, fast in _pairs(texts) if ref != fast]
+    assert different == [], f"{len(different)} texts differ, first: {different[:1]}"
+
+
+def test_fast_vader_equals_vader_on_the_benchmark_corpus():
+    texts = [r.text for r in generate.iter_corpus(1500, seed=11) if r.text]
+    _assert_identical(texts)
+
+
+@pytest.mark.skipif(not (DATA / "nhs-feedback").is_dir(), reason="shared data not available")
+def test_fast_vader_equals_vader_on_real_feedback():
+    texts = []
+    for name, column in (("nhs-feedback/phase1_care_opinion.csv", "feedback"), ("hospital-reviews/hospital.csv", "Feedback")):
+        with (DATA / name).open(encoding="utf-8", errors="replace", newline="") as fp:
+            texts += [row[column] for row in csv.DictReader(fp) if row.get(column)]
+    assert len(texts) > 2000
+    _assert_identical(texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SPECIAL) | st.text(max_size=6), max_size=40), st.sampled_from([" ", "  ", "\n", ", "]))
+def test_fast_vader_equals_vader_on_word_soup(words, sep):
+    text = sep.join(words)
+    assert FAST.polarity_scores(text) == REFERENCE.polarity_scores(text)
+
+
+def test_fast_vader_cache_returns_fresh_equal_results():
+    text = "Not bad at all, but the wait was VERY long!!"
+    first = FAST.polarity_scores(text)
+    first["compound"] = 99.0  # a caller mutating its dict must not poison the cache
+    assert FAST.polarity_scores(text) == REFERENCE.polarity_scores(text)
+
+
+def test_analyzer_with_fast_vader_matches_the_reference_vader():
+    taxonomy = load_taxonomy()
+    fast = Analyzer(taxonomy)
+    reference = Analyzer(taxonomy)
+    reference.vader = SentimentIntensityAnalyzer()
+    corpus = [r for r in generate.iter_corpus(300, seed=5)]
+    for review in corpus:
+        assert fast.analyze(review.text, review.rating) == reference.analyze(review.text, review.rating)
+
+
+@pytest.fixture
+def practice(tmp_path):
+    exports = tmp_path / "exports"
+    generate.write_export("google", exports, 240, seed=3, locations=2)
+    config = tmp_path / "reviewpulse.toml"
+    config.write_text(generate.settings_toml(tmp_path / "data", {"google": exports / "google"}, 2, tmp_path / "site"),
+                      encoding="utf-8")
+    return load_settings(config, environ={})
+
+
+def _analysis_tables(con):
+    return {
+        "review_sentiment": con.execute(
+            "SELECT review_id, content_hash, vader_compound, score, label, is_mixed, is_safety, is_non_informative"
+            " FROM review_sentiment ORDER BY review_id").fetchall(),
+        "review_sentences": con.execute("SELECT * FROM review_sentences ORDER BY ALL").fetchall(),
+        "mentions": con.execute("SELECT * FROM mentions ORDER BY ALL").fetchall(),
+        "staff_mentions": con.execute("SELECT * FROM staff_mentions ORDER BY ALL").fetchall(),
+        "theme_flags": con.execute("SELECT * FROM theme_flags ORDER BY ALL").fetchall(),
+    }
+
+
+def test_parallel_analysis_writes_what_one_process_writes(practice, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_REVIEWS", 10)
+    con = connect(practice.database_path, timezone=practice.timezone)
+    try:
+        assert sum(r.rows_seen for r in collect_paths(con, practice)) == 240
+        serial = pipeline.analyze_pending(con, practice, rescore=True, workers=1)
+        one = _analysis_tables(con)
+        parallel = pipeline.analyze_pending(con, practice, rescore=True, workers=2)
+        two = _analysis_tables(con)
+        stored = dict(con.execute("SELECT r.text, s.vader_compound FROM reviews r JOIN review_sentiment s USING (review_id)"
+                                  " WHERE r.text IS NOT NULL").fetchall())
+    finally:
+        con.close()
+    assert (serial.workers, parallel.workers) == (1, 2)
+    assert one == two
+    assert len(one["mentions"]) > 100
+    assert stored == {text: REFERENCE.polarity_scores(text)["compound"] for text in stored}
