@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from analysis import sentiment
 from analysis.sentences import Span, split_clauses, split_sentences
 from analysis.staff import StaffMatcher
 from analysis.taxonomy import Taxonomy
 from analysis.themes import ThemeHit, find_theme_hits
+from analysis.vader_fast import FastVader
 from config import StaffMember
 
 
@@ -93,7 +92,8 @@ class Analyzer:
 
     def __init__(self, taxonomy: Taxonomy, staff: Iterable[StaffMember] = ()):
         self.taxonomy = taxonomy
-        self.vader = SentimentIntensityAnalyzer()
+        # Exactly vaderSentiment's scores, computed faster (see analysis/vader_fast.py).
+        self.vader = FastVader()
         self.staff = StaffMatcher(staff)
 
     def analyze(self, text: str | None, rating: int | None = None) -> ReviewResult:
