@@ -167,6 +167,23 @@ def _summarize_imports(results: list) -> str:
     return text
 
 
+def collect_one_source(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source) -> list:
+    """Import what is new from one source: its files (`path`), its URL, or its Business Profile API
+    locations, as `collect_all` would for every source. Failures are recorded, not raised."""
+    from ingest import collect, fetch
+
+    results = collect.collect_paths(con, settings, [source])
+    if source.url is None and source.type != "gbp_api":
+        return results
+    policy = fetch.FetchPolicy()
+    client = fetch.build_client(policy)
+    try:
+        return results + collect.collect_urls(con, settings, client, policy, [source]) \
+            + collect.collect_api(con, settings, client, policy, [source])
+    finally:
+        client.close()
+
+
 class Service:
     """The jobs of one `serve` process: what they run, the stop flag, and the single worker thread."""
 
@@ -243,13 +260,7 @@ class Service:
         source = self.settings.source(name)
 
         def work(con):
-            from ingest import collect
-
-            per_source = getattr(collect, "collect_source", None)
-            if per_source is not None:
-                results = per_source(con, self.settings, source)
-            else:
-                results = collect.collect_paths(con, self.settings, [source])
+            results = collect_one_source(con, self.settings, source)
             return results, _summarize_imports(results)
 
         self._analyze_if_imported(self.run_step(f"collect:{name}", work))

@@ -350,3 +350,66 @@ def test_catch_up_reports_every_missed_week_and_only_those(settings):
     assert runs[0][2].startswith(f"3 missed weeks ({label_week(weeks[0])} to {label_week(weeks[2])}): ")
     assert runs[1][2].startswith(f"1 missed week ({label_week(weeks[1])}): ")
     assert runs[2][2] == "every finished week is reported"
+
+
+# -- e-mail after the report: last week's, once, retried after a failure -------------------------
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every delivered message."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+def test_last_weeks_report_is_emailed_once_and_a_failed_send_is_retried(tmp_path):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from reports.weeks import label_week
+
+    with socket.socket() as probe:  # a free loopback port, with no server on it yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(tmp_path, extra=f"""
+        [reports.email]
+        recipients = ["manager@example.org", "owner@example.org"]
+        sender = "reviewpulse@example.org"
+        smtp_host = "127.0.0.1"
+        smtp_port = {port}
+        starttls = false
+        """)
+    today = datetime.now(CHICAGO)
+    monday = (today - timedelta(days=today.weekday())).replace(hour=10, minute=0, second=0, microsecond=0)
+    write_reviews_csv(settings.sources[0].path / "export.csv", [monday - timedelta(days=d) for d in (3, 10)])
+    last_week = label_week((monday - timedelta(weeks=1)).date())
+    service = scheduler.Service(settings)
+    service.collect_source("platform")
+
+    service.catch_up()  # the mail server is down: the report is written, the e-mail fails
+    assert (settings.site_dir / last_week / "index.html").exists()
+    emails = [r for r in read_runs(settings) if r[0] == "email"]
+    assert emails[-1][1] == "failed" and emails[-1][2].startswith(f"SMTP 127.0.0.1:{port}: sending failed")
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        service.report()  # the next tick sends it
+        service.report()  # and the one after does not send it again
+    finally:
+        controller.stop()
+    assert len(mailbox.messages) == 1
+    recipients, content = mailbox.messages[0]
+    assert recipients == ["manager@example.org", "owner@example.org"] and last_week in content
+    assert [r[1:3] for r in read_runs(settings) if r[0] == "email"][1:] == [
+        ("ok", f"{last_week} sent to 2 recipient(s)"), ("ok", f"{last_week} was already sent")]
+    con = db.connect(settings.database_path, read_only=True)
+    assert con.execute("SELECT iso_week, recipients FROM report_emails").fetchall() == [
+        (last_week, "manager@example.org, owner@example.org")]
+    con.close()

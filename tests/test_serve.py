@@ -50,13 +50,17 @@ dir = "site"
 """
 
 
-def write_reviews_csv(path: Path, moments: list[datetime], prefix: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def build_reviews_csv(moments: list[datetime], prefix: str) -> str:
     lines = ["Review ID,Patient,Stars,Date,Comment"]
     for n, moment in enumerate(moments, 1):
         lines.append(f"{prefix}-{n},Patient {n},{1 + n % 5},{moment:%Y-%m-%d %H:%M},"
                      f"\"Visit {n}: nobody answered the phone for an hour, but the nurse was kind\"")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
+
+
+def write_reviews_csv(path: Path, moments: list[datetime], prefix: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_reviews_csv(moments, prefix), encoding="utf-8")
     return path
 
 
@@ -67,12 +71,31 @@ def last_weeks(count: int) -> list[datetime]:
     return [monday - timedelta(weeks=w, days=d) for w in range(1, count + 1) for d in (-1, -3)]
 
 
+WEB_SOURCE = """
+[[sources]]
+name = "web"
+type = "csv"
+url = "{url}"
+every_minutes = 0.05
+[sources.columns]
+id = "Review ID"
+author = "Patient"
+rating = "Stars"
+date = "Date"
+text = "Comment"
+"""
+
+
+def write_config(folder: Path, extra: str = "") -> Path:
+    config = folder / "reviewpulse.toml"
+    config.write_text(CONFIG + extra, encoding="utf-8")
+    (folder / "exports" / "platform").mkdir(parents=True, exist_ok=True)
+    return config
+
+
 @pytest.fixture
 def practice(tmp_path):
-    config = tmp_path / "reviewpulse.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    (tmp_path / "exports" / "platform").mkdir(parents=True)
-    return load_settings(config, environ={})
+    return load_settings(write_config(tmp_path), environ={})
 
 
 class Serve:
@@ -103,6 +126,15 @@ class Serve:
         missing = [f for f in fragments if not any(f in line for line in self.lines)]
         raise AssertionError(f"no log line with {missing}; log so far:\n" + "\n".join(self.lines))
 
+    def wait_for_line(self, *parts: str, timeout: float = 90) -> None:
+        """Wait for one log line that contains every part."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if any(all(p in line for p in parts) for line in self.lines):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"no log line with all of {parts}; log so far:\n" + "\n".join(self.lines))
+
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
         self.process.send_signal(signum)
         code = self.process.wait(timeout)
@@ -127,18 +159,25 @@ def open_read_only(settings, timeout: float = 30):
             time.sleep(0.2)
 
 
-def test_serve_collects_analyzes_and_reports_by_itself_and_stops_cleanly_on_sigterm(practice):
+def test_serve_collects_analyzes_and_reports_by_itself_and_stops_cleanly_on_sigterm(tmp_path, httpserver):
+    url = httpserver.url_for("/reviews.csv")
+    httpserver.expect_request("/reviews.csv").respond_with_data(
+        build_reviews_csv(last_weeks(2), "w"), content_type="text/csv; charset=utf-8")
+    practice = load_settings(write_config(tmp_path, WEB_SOURCE.format(url=url)), environ={})
     write_reviews_csv(practice.sources[0].path / "export.csv", last_weeks(3), "p")
     log_file = practice.data_dir.parent / "logs" / "serve.log"
     serve = Serve(practice, "--log-file", str(log_file))
     try:
-        # at start: the source is collected, analysed, and the three missed weeks are reported
-        serve.wait_for("collect:platform ok", "1 imported (6 new", "analyze ok", "catch-up ok",
-                       "3 missed weeks")
+        # at start: the file and the URL source are collected and analysed, the three missed weeks reported
+        serve.wait_for("collect:platform ok", "1 imported (6 new", "collect:web ok", "1 imported (4 new",
+                       "analyze ok", "catch-up ok", "3 missed weeks")
         # a file dropped into the inbox while the service runs is picked up within seconds
         write_reviews_csv(practice.inbox_dir / "platform" / "late.csv", last_weeks(1), "late")
         serve.wait_for("collect:inbox ok", "1 imported (2 new")
-        serve.wait_for("collect:platform ok in")  # and the source keeps being polled
+        deadline = time.monotonic() + 60  # and the URL keeps being polled
+        while len(httpserver.log) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        serve.wait_for_line("collect:web ok in", "0 imported", "1 unchanged")
 
         # between jobs, an analyst opens the database read-only while the service runs
         con = open_read_only(practice)
@@ -148,6 +187,7 @@ def test_serve_collects_analyzes_and_reports_by_itself_and_stops_cleanly_on_sigt
             ).fetchone()
             jobs = dict(con.execute("SELECT job_id, count(*) FROM job_runs WHERE status = 'ok' GROUP BY 1").fetchall())
             serve_state = con.execute("SELECT status, pid FROM job_runs WHERE job_id = 'serve'").fetchall()
+            web = con.execute("SELECT origin, status, rows_new FROM imports WHERE source = 'web' AND status = 'ok'").fetchall()
         finally:
             con.close()
         assert serve.process.poll() is None
@@ -155,8 +195,10 @@ def test_serve_collects_analyzes_and_reports_by_itself_and_stops_cleanly_on_sigt
         serve.kill()
         raise
 
-    assert (reviews, scored) == (8, 8)
-    assert jobs.keys() >= {"collect:platform", "collect:inbox", "analyze", "catch-up"}
+    assert (reviews, scored) == (12, 12)
+    assert web == [(url, "ok", 4)]  # fetched once; later polls find the same content and skip it
+    assert len(httpserver.log) >= 2
+    assert jobs.keys() >= {"collect:platform", "collect:web", "collect:inbox", "analyze", "catch-up"}
     assert serve_state == [("running", serve.process.pid)]
     assert (practice.inbox_dir / "done" / "late.csv").exists()
     weeks = sorted(p.parent.name for p in practice.site_dir.glob("*-W*/index.html"))
