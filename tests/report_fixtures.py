@@ -173,7 +173,7 @@ def insert_analysis(con: duckdb.DuckDBPyConnection) -> None:
 
 def build_database(tmp_path: Path, *, analysed: bool = True) -> duckdb.DuckDBPyConnection:
     """The fixture database in tmp_path/state/reviewpulse.duckdb (open, for writing)."""
-    con = db.connect(tmp_path / "state" / "reviewpulse.duckdb")
+    con = db.connect(tmp_path / "state" / "reviewpulse.duckdb", timezone="America/Chicago")
     import_reviews(con, ROWS)
     con.execute("UPDATE reviews SET removed_at = ? WHERE review_id = ?", [NOW, review_id("gone")])
     if analysed:

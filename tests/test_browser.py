@@ -141,7 +141,7 @@ def demo(tmp_path_factory):
         "data_dir": folder / "state", "inbox": folder / "inbox",
         "reports": settings.reports.model_copy(update={"dir": folder / "site", "email": None}),
     })
-    con = db.connect(settings.database_path)
+    con = db.connect(settings.database_path, timezone=settings.timezone)
     collect_all(con, settings)
     hostile = Review(
         source_review_id="hostile-1", text=HOSTILE, rating=1, author="<img src=x onerror=alert(4)>",
