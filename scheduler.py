@@ -322,7 +322,8 @@ class Service:
             scope = "every finished week" if weeks is None else (
                 f"{len(weeks)} missed week{'s' if len(weeks) != 1 else ''} ({label_week(weeks[0])}"
                 + (f" to {label_week(weeks[-1])})" if len(weeks) > 1 else ")"))
-            return run, f"{scope}: {len(run.pages)} pages written; newest {run.newest}"
+            return run, (f"{scope}: {len(run.pages)} pages written, {len(run.unchanged)} unchanged; "
+                         f"newest {run.newest or 'none'}")
 
         self.run_step(job_id, work)
         if self.settings.reports.email is not None:
