@@ -328,7 +328,7 @@ def serve(ctx: Context, log_file: Path | None, wait: float) -> None:
 
     \b
     Example:
-      reviewpulse -c /srv/reviewpulse/reviewpulse.toml serve --log-file /var/log/reviewpulse/serve.log
+      reviewpulse -c /srv/reviewpulse/reviewpulse.toml serve --log-file /srv/reviewpulse/logs/serve.log
     """
     import scheduler
 
