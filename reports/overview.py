@@ -20,7 +20,7 @@ from reports.charts import GREEN, VERMILLION, LineChart, build_line_chart
 from reports.context import ReviewView, _as_dicts, _Labels
 from reports.paths import review_anchor
 from reports.text import mask_name, neutralise_controls, split_marked
-from reports.weeks import bound_week, label_week, shift_week
+from reports.weeks import bound_week, label_week
 
 _WEEK = "date_trunc('week', timezone($zone, r.created_at))::DATE"
 

@@ -16,7 +16,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "report.md"
 
 
 @pytest.fixture(scope="module")
-def queries(tmp_path_factory):
+def queries():
     """The doc's SQL blocks, moved from its example (Northside, 2026-W46) to the fixture's main location and week."""
     text = DOC.read_text(encoding="utf-8")
     dates = {"2026-11-09": WEEK, "2026-11-02": shift_week(WEEK, -1), "2026-10-12": shift_week(WEEK, -4), "2026-08-24": shift_week(WEEK, -11)}
