@@ -87,3 +87,85 @@ def test_every_mention_names_its_rule_and_points_at_its_clause(analyzer):
 )
 def test_each_theme_finds_a_plain_complaint(analyzer, text, theme):
     assert (theme, "complaint") in themes(analyzer.analyze(text))
+
+
+def theme_ids(result) -> set[str]:
+    return {m.theme for m in result.mentions}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I could not get an appointment for three weeks.",
+        "The earliest appointment they had was two months away.",
+        "They cancelled my appointment the morning of the visit.",
+        "My appointment was moved twice without any notice.",
+        "The front desk scheduled a follow-up visit for next Tuesday.",
+        "They squeezed me in the same day.",
+        "No appointments available until March.",
+        "I was on hold for twenty minutes just to book a physical.",
+        "They never scheduled the follow-up the doctor ordered.",
+        "Booking online took two minutes.",
+        "She gave me an appointment within the hour.",
+        "They got me a new patient appointment quickly.",
+    ],
+)
+def test_arranging_an_appointment_is_scheduling(analyzer, text):
+    assert "scheduling" in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The driver got me to my appointment on time.",
+        "I arrived early for my appointment and read a magazine.",
+        "After my appointment the nurse walked me to the lab.",
+        "My husband drove me to the appointment.",
+        "The receptionist booked me in at the desk and I sat down.",
+        "The doctor was running behind schedule.",
+        "I could not get to my appointment without a ride.",
+    ],
+)
+def test_going_to_an_appointment_is_not_scheduling(analyzer, text):
+    assert "scheduling" not in theme_ids(analyzer.analyze(text))
+
+
+def test_arranging_problems_are_scheduling_complaints(analyzer):
+    assert ("scheduling", "complaint") in themes(analyzer.analyze("They cancelled my appointment twice."))
+    assert ("scheduling", "complaint") in themes(analyzer.analyze("There were no appointments for a month."))
+
+
+STAFF = {"front_desk", "provider_manner"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nurse was so nice to my son.",
+        "Everyone there was lovely.",
+        "They were calm and reassuring the whole time.",
+        "The doctor was warm and took her time.",
+        "The medical assistant went above and beyond.",
+        "Staff were happy to help with my forms.",
+        "Dr. Patel is friendly and patient.",
+        "I felt judged the moment I walked in.",
+        "Very helpfull and kind.",
+    ],
+)
+def test_manner_of_a_person_is_staff_manner(analyzer, text):
+    assert theme_ids(analyzer.analyze(text)) & STAFF
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It was a pleasant drive to the clinic.",
+        "The new building is nice.",
+        "Reading the leaflet put my mind at ease.",
+        "It was cold outside so I waited in the car.",
+        "My understanding is that the lab closes at five.",
+        "The person I spoke to said the lab was closed.",
+    ],
+)
+def test_generic_praise_without_a_person_is_not_staff_manner(analyzer, text):
+    assert not theme_ids(analyzer.analyze(text)) & STAFF
