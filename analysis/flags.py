@@ -15,7 +15,8 @@ The rule (also in benchmarks/README.md and the README):
 - `rising`: at least 2 complaints this week and a one-sided exact Poisson test of this week's
   count against the baseline rate gives p < 0.05 (P(X >= complaints | mean = baseline)); a test for
   small counts, so one extra complaint in a quiet week is not a spike.
-- `recurring`: complaints in at least 3 of the last 4 weeks, this week included.
+- `recurring`: complaints this week and in at least 3 of the last 4 weeks, this week included (a
+  quiet week is not flagged: the weekly report lists what patients complained about that week).
 - Precedence when several hold: `new` > `rising` > `recurring` (the newest news first; a rising
   theme is usually recurring too, and the report shows the counts behind it either way).
 - A row is written for every week from the location's first to its last review week and every
@@ -82,7 +83,7 @@ def flag_week(counts: Sequence[int]) -> WeekFlag:
         status = "new"
     elif p_value is not None and this_week >= RISING_MIN_COMPLAINTS and p_value < RISING_P:
         status = "rising"
-    elif sum(1 for c in recent if c > 0) >= RECURRING_MIN_WEEKS:
+    elif this_week > 0 and sum(1 for c in recent if c > 0) >= RECURRING_MIN_WEEKS:
         status = "recurring"
     return WeekFlag(this_week, round(baseline, 4), None if p_value is None else round(p_value, 6), status)
 
