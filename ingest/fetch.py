@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,6 +46,9 @@ class FetchPolicy:
     wait_jitter: float = 1.0
     retry_after_cap: float = 300.0  # never sleep longer than this on a server's Retry-After
     max_bytes: int = 50 * 1024 * 1024
+    # Seconds for a whole response: `timeout` bounds each read, so a server dripping a byte at a
+    # time would otherwise hold the job forever.
+    total_timeout: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def _describe(exc: BaseException, policy: FetchPolicy) -> str:
     return str(exc)
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float, total_timeout: float) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"{url}: response of {int(declared)} bytes is over the {max_bytes}-byte limit")
@@ -148,6 +152,8 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
         size += len(chunk)
         if size > max_bytes:  # counted after decompression, so a gzip bomb stops here too
             raise FetchError(f"{url}: response is over the {max_bytes}-byte limit (stopped reading)")
+        if time.monotonic() > deadline:
+            raise FetchError(f"{url}: the response took longer than the {total_timeout:g}s limit (stopped reading)")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -157,6 +163,7 @@ def _request_once(
 ) -> Fetched:
     """One GET, following redirects within http(s); raises _RetryableResponse for 429/5xx."""
     current = url
+    deadline = time.monotonic() + policy.total_timeout
     for _ in range(MAX_REDIRECTS + 1):
         with client.stream("GET", current, headers=headers) as response:
             if response.status_code in _REDIRECTS and "Location" in response.headers:
@@ -176,7 +183,7 @@ def _request_once(
                 )
             if response.status_code != 200:
                 raise FetchError(f"{url}: HTTP {response.status_code} {response.reason_phrase}".rstrip())
-            body = _read_capped(response, str(url), policy.max_bytes)
+            body = _read_capped(response, str(url), policy.max_bytes, deadline, policy.total_timeout)
             return Fetched(
                 str(current),
                 200,
@@ -235,6 +242,10 @@ def fetch(
                 return _request_once(client, parsed, request_headers, policy)
     except (_RetryableResponse, httpx.TransportError) as exc:
         raise FetchError(f"{url}: {_describe(exc, policy)} after {policy.attempts} attempts") from None
+    except httpx.InvalidURL:
+        # httpx reads a redirect's Location even when not following it, and cannot parse some
+        # ("javascript:alert(1)", "data:..."): a bad redirect, never a crash of the whole collect.
+        raise FetchError(f"{url}: redirected to an invalid URL; only http(s) is followed") from None
     except httpx.HTTPError as exc:  # e.g. a malformed response: not retried
         raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
     raise AssertionError("unreachable: retry_context either returns or raises")
