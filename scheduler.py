@@ -209,7 +209,8 @@ class Service:
             stack = ExitStack()
             try:
                 con = stack.enter_context(open_writer(
-                    self.settings.database_path, self.settings.lock_path, min(1.0, max(0.0, deadline - time.monotonic()))))
+                    self.settings.database_path, self.settings.lock_path,
+                    min(1.0, max(0.0, deadline - time.monotonic())), self.settings.timezone))
                 break
             except LockedError:
                 if time.monotonic() >= deadline:
