@@ -150,6 +150,9 @@ STAFF = {"front_desk", "provider_manner"}
         "Dr. Patel is friendly and patient.",
         "I felt judged the moment I walked in.",
         "Very helpfull and kind.",
+        "The hygienist kept me calm during the cleaning.",
+        "They made me comfortable right away.",
+        "Very professional service from start to finish.",
     ],
 )
 def test_manner_of_a_person_is_staff_manner(analyzer, text):
@@ -165,6 +168,8 @@ def test_manner_of_a_person_is_staff_manner(analyzer, text):
         "It was cold outside so I waited in the car.",
         "My understanding is that the lab closes at five.",
         "The person I spoke to said the lab was closed.",
+        "It was a helpful experience overall.",
+        "Nice day for a pleasant ride, both ways.",
     ],
 )
 def test_generic_praise_without_a_person_is_not_staff_manner(analyzer, text):
