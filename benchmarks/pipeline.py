@@ -1,0 +1,364 @@
+"""The performance benchmark: one command builds fresh databases and measures every stage in one run.
+
+    python benchmarks/pipeline.py                    # quick run (20,000 reviews)
+    python benchmarks/pipeline.py --reviews 1000000  # the full run
+
+Measured on the same machine in the same run, each next to its reference:
+
+- ingest: reviews/s of importing the Google Takeout export and the CSV export, next to DuckDB's own
+  `read_json` / `read_csv` loading the same files into a table;
+- analysis: reviews/s of `analyze_pending` (sentences, both sentiments, themes, staff, flags) with
+  every core, next to a bare single-process loop of vaderSentiment's `polarity_scores` over the same
+  texts; the stored `vader_compound` of every review is compared with that loop's result;
+- no-op cycle: collect + analyze + report again when nothing changed, against the full run;
+- weekly report: building the newest week's report at N/100 and N reviews;
+- memory: peak resident memory (the process and its workers) of a whole run at N/10 and N reviews.
+
+Each whole run (collect, analyze, report, then the no-op cycle) runs in its own subprocess so its peak
+memory is its own. The Markdown table goes into the "Performance" section of benchmarks/README.md
+(other sections are left as they are); `--no-readme` only prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import generate  # noqa: E402
+
+DEFAULT_REVIEWS = 20_000
+# Fixed "now": the Monday after the corpus' last day, so the finished weeks never depend on the clock.
+NOW = datetime.combine(generate.END_DAY + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=12)
+NEWEST_WEEK = generate.END_DAY - timedelta(days=6)  # the Monday of the newest finished week
+README = HERE / "README.md"
+SECTION = "## Performance"
+
+
+# -- memory ------------------------------------------------------------------------------------------
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fp:
+            for line in fp:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fp:
+                for child in fp.read().split():
+                    pids += _tree(int(child))
+    except OSError:
+        pass
+    return pids
+
+
+class TreePeak:
+    """Samples the resident memory of this process and all its descendants; `peak_mib` is the highest sum."""
+
+    def __init__(self, interval: float = 0.1):
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in _tree(os.getpid())))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "TreePeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak_kib / 1024
+
+
+# -- one whole run (in a subprocess) -----------------------------------------------------------------
+
+def _settings(workdir: Path, n: int, sources: dict[str, Path], site: Path):
+    from config import load_settings
+
+    config = workdir / "reviewpulse.toml"
+    config.write_text(generate.settings_toml(workdir / "data", sources, generate.default_locations(n), site),
+                      encoding="utf-8")
+    return load_settings(config, environ={})
+
+
+def run_whole(n: int, workdir: Path, seed: int) -> dict:
+    """Generate a Google export of n reviews, then time collect, analyze, report and a no-op cycle."""
+    from analysis.pipeline import analyze_pending
+    from db import connect
+    from ingest.collect import collect_all
+    from reports.site import write_reports
+
+    exports = workdir / "exports"
+    if not (exports / "google").is_dir():
+        generate.write_export("google", exports, n, seed)
+    settings = _settings(workdir, n, {"google": exports / "google"}, workdir / "site")
+    weekly = settings.model_copy(update={"reports": settings.reports.model_copy(update={"dir": workdir / "weekly"})})
+    out: dict = {"reviews": n}
+    with TreePeak() as peak:
+        con = connect(settings.database_path, timezone=settings.timezone)
+        try:
+            t = time.perf_counter()
+            results = collect_all(con, settings)
+            out["collect_s"] = time.perf_counter() - t
+            out["imported"] = sum(r.rows_seen for r in results if r.status == "ok")
+            failed = [r.error for r in results if r.status == "failed"]
+            if failed:
+                raise SystemExit(f"import failed: {failed[0]}")
+            t = time.perf_counter()
+            summary = analyze_pending(con, settings)
+            out["analyze_s"] = time.perf_counter() - t
+            out["analyzed"] = summary.reviews_analyzed
+            out["workers"] = summary.workers
+            t = time.perf_counter()
+            write_reports(con, weekly, weeks=[NEWEST_WEEK], now=NOW)
+            out["weekly_report_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            write_reports(con, settings, now=NOW)
+            out["site_s"] = time.perf_counter() - t
+            out["full_s"] = out["collect_s"] + out["analyze_s"] + out["site_s"]
+            t = time.perf_counter()
+            noop = collect_all(con, settings)
+            again = analyze_pending(con, settings)
+            write_reports(con, settings, now=NOW)
+            out["noop_s"] = time.perf_counter() - t
+            out["noop_changed"] = sum(r.rows_new + r.rows_updated for r in noop) + again.reviews_analyzed
+        finally:
+            con.close()
+    out["peak_tree_mib"] = peak.peak_mib
+    out["peak_main_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_worker_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out["database_mb"] = settings.database_path.stat().st_size / 1e6
+    return out
+
+
+def run_whole_in_subprocess(n: int, workdir: Path, seed: int) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = workdir / "result.json"
+    subprocess.run([sys.executable, __file__, "--stage", "whole", "--reviews", str(n), "--seed", str(seed),
+                    "--workdir", str(workdir)], check=True)
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+# -- references (in the orchestrating process) -------------------------------------------------------
+
+def measure_ingest_csv(n: int, workdir: Path, seed: int) -> dict:
+    """Import the CSV export of the same corpus into a fresh database; time it next to DuckDB's read_csv."""
+    import duckdb
+
+    from db import connect
+    from ingest.collect import collect_paths
+
+    exports = workdir / "exports"
+    path = exports / "reviews.csv"
+    if not path.exists():
+        generate.write_export("csv", exports, n, seed)
+    settings = _settings(workdir, n, {"csv": path}, workdir / "site")
+    con = connect(settings.database_path, timezone=settings.timezone)
+    try:
+        t = time.perf_counter()
+        results = collect_paths(con, settings)
+        ours = time.perf_counter() - t
+    finally:
+        con.close()
+    rows = sum(r.rows_seen for r in results if r.status == "ok")
+    if rows != n:
+        raise SystemExit(f"CSV import read {rows} of {n} reviews: {[r.error for r in results]}")
+    reference = workdir / "duckdb_csv.duckdb"
+    reference.unlink(missing_ok=True)
+    with duckdb.connect(str(reference)) as ref:
+        t = time.perf_counter()
+        ref.execute("CREATE TABLE reviews AS SELECT * FROM read_csv(?)", [str(path)])
+        theirs = time.perf_counter() - t
+        loaded = ref.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    return {"reviews": n, "ours_s": ours, "duckdb_s": theirs, "duckdb_rows": loaded,
+            "mb": path.stat().st_size / 1e6}
+
+
+def measure_duckdb_json(workdir: Path) -> dict:
+    """DuckDB's read_json loading the same Takeout files (one row per review) into a table."""
+    import duckdb
+
+    files = sorted(str(p) for p in (workdir / "exports" / "google").rglob("reviews.json"))
+    reference = workdir / "duckdb_json.duckdb"
+    reference.unlink(missing_ok=True)
+    with duckdb.connect(str(reference)) as ref:
+        t = time.perf_counter()
+        ref.execute("CREATE TABLE reviews AS SELECT unnest(reviews, max_depth := 2) FROM read_json(?, maximum_object_size = 2147483647)",
+                    [files])
+        seconds = time.perf_counter() - t
+        loaded = ref.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    return {"duckdb_s": seconds, "duckdb_rows": loaded, "mb": sum(Path(f).stat().st_size for f in files) / 1e6}
+
+
+def measure_vader_loop(workdir: Path) -> dict:
+    """A bare single-process loop of vaderSentiment over the stored texts; compare stored compounds."""
+    import duckdb
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    with duckdb.connect(str(workdir / "data" / "reviewpulse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT r.text, s.vader_compound FROM reviews r JOIN review_sentiment s USING (review_id)"
+            " WHERE r.text IS NOT NULL ORDER BY r.review_id").fetchall()
+    texts = [text for text, _ in rows]
+    analyzer = SentimentIntensityAnalyzer()
+    t = time.perf_counter()
+    compounds = [analyzer.polarity_scores(text)["compound"] for text in texts]
+    seconds = time.perf_counter() - t
+    mismatches = sum(1 for (_, stored), ref in zip(rows, compounds) if stored != ref)
+    return {"texts": len(texts), "seconds": seconds, "mismatches": mismatches}
+
+
+# -- the report ----------------------------------------------------------------------------------------
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _rate(count: float, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s" if seconds > 0 else "-"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def build_table(n: int, results: dict) -> str:
+    main, small, tiny = results["whole"][str(n)], results["whole"][str(results["memory_small"])], results["whole"][str(results["report_small"])]
+    js, csv_, vader = results["json"], results["csv"], results["vader"]
+    ingest_json_ratio = (js["duckdb_s"] / main["collect_s"])
+    ingest_csv_ratio = (csv_["duckdb_s"] / csv_["ours_s"])
+    analysis_ratio = vader["seconds"] / main["analyze_s"]
+    noop_share = main["noop_s"] / main["full_s"]
+    report_ratio = main["weekly_report_s"] / tiny["weekly_report_s"]
+    memory_ratio = main["peak_tree_mib"] / small["peak_tree_mib"]
+    lines = [
+        SECTION,
+        "",
+        f"`python benchmarks/pipeline.py --reviews {n}` on {results['machine']}; "
+        f"{results['date']}. Synthetic corpus from `benchmarks/generate.py` (seed {results['seed']}, "
+        f"{generate.default_locations(n)} location(s), median review ~440 characters). Timings are wall-clock "
+        "on a shared machine; the targets are ratios measured in the same run.",
+        "",
+        "| measure | ReviewPulse | reference | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| ingest Google Takeout JSON ({n:,} reviews, {js['mb']:.0f} MB) | {main['collect_s']:.1f} s, "
+        f"{_rate(n, main['collect_s'])} | DuckDB read_json: {js['duckdb_s']:.1f} s, {_rate(js['duckdb_rows'], js['duckdb_s'])} "
+        f"| {ingest_json_ratio:.2f}x | >= 0.5x: {_verdict(ingest_json_ratio >= 0.5)} |",
+        f"| ingest CSV ({n:,} reviews, {csv_['mb']:.0f} MB) | {csv_['ours_s']:.1f} s, {_rate(n, csv_['ours_s'])} "
+        f"| DuckDB read_csv: {csv_['duckdb_s']:.2f} s, {_rate(csv_['duckdb_rows'], csv_['duckdb_s'])} "
+        f"| {ingest_csv_ratio:.2f}x | >= 0.5x: {_verdict(ingest_csv_ratio >= 0.5)} |",
+        f"| full analysis, {main['workers']} process(es) ({main['analyzed']:,} reviews) | {main['analyze_s']:.1f} s, "
+        f"{_rate(main['analyzed'], main['analyze_s'])} | vaderSentiment loop, 1 process ({vader['texts']:,} texts): "
+        f"{vader['seconds']:.1f} s, {_rate(vader['texts'], vader['seconds'])} | {analysis_ratio:.2f}x "
+        f"| >= 2x: {_verdict(analysis_ratio >= 2)} |",
+        f"| vader_compound identical to vaderSentiment | {vader['texts'] - vader['mismatches']:,} of {vader['texts']:,} "
+        f"| | | all: {_verdict(vader['mismatches'] == 0)} |",
+        f"| no-op cycle (collect + analyze + report, nothing changed; {main['noop_changed']:,} reviews re-imported or "
+        f"re-analysed) | {main['noop_s']:.2f} s "
+        f"| full run (collect + analyze + all report pages): {main['full_s']:.1f} s | {noop_share:.2%} "
+        f"| < 1%: {_verdict(noop_share < 0.01)} |",
+        f"| weekly report, newest week | {main['weekly_report_s']:.2f} s at {n:,} | {tiny['weekly_report_s']:.2f} s at "
+        f"{tiny['reviews']:,} | {report_ratio:.2f}x | <= 2x: {_verdict(report_ratio <= 2)} |",
+        f"| all report pages ({main['reviews']:,} reviews) | {main['site_s']:.1f} s | | | |",
+        f"| peak memory, whole run incl. workers | {main['peak_tree_mib']:,.0f} MiB at {n:,} "
+        f"| {small['peak_tree_mib']:,.0f} MiB at {small['reviews']:,} | {memory_ratio:.2f}x "
+        f"| <= 1.5x: {_verdict(memory_ratio <= 1.5)} |",
+        f"| peak memory, main process / largest worker | {main['peak_main_mib']:,.0f} / {main['peak_worker_mib']:,.0f} MiB "
+        f"| {small['peak_main_mib']:,.0f} / {small['peak_worker_mib']:,.0f} MiB | | |",
+        f"| database file | {main['database_mb']:,.0f} MB | | | |",
+        "",
+        f"Versions: Python {platform.python_version()}, duckdb {_version('duckdb')}, pyarrow {_version('pyarrow')}, "
+        f"vaderSentiment {_version('vaderSentiment')}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(table: str, readme: Path = README) -> None:
+    """Replace (or add) the Performance section of the README, leaving every other section alone."""
+    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\s*$.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: table + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + table + "\n"
+    readme.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reviews", "-n", type=int, default=DEFAULT_REVIEWS)
+    parser.add_argument("--seed", type=int, default=generate.SEED)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/reviewpulse-bench"),
+                        help="scratch folder for exports and databases (emptied per size)")
+    parser.add_argument("--no-readme", action="store_true", help="print the table without writing the README")
+    parser.add_argument("--stage", choices=["whole"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage == "whole":
+        out = run_whole(args.reviews, args.workdir, args.seed)
+        (args.workdir / "result.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+        return
+
+    import shutil
+
+    n = args.reviews
+    report_small = max(1_000, n // 100)
+    memory_small = max(1_000, n // 10)
+    results: dict = {"seed": args.seed, "whole": {}, "report_small": report_small, "memory_small": memory_small,
+                     "date": date.today().isoformat(),
+                     "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"}
+    if args.workdir.exists():
+        shutil.rmtree(args.workdir)
+    for size in sorted({report_small, memory_small, n}):
+        print(f"whole run at {size:,} reviews ...", flush=True)
+        results["whole"][str(size)] = run_whole_in_subprocess(size, args.workdir / f"n{size}", args.seed)
+        print(json.dumps(results["whole"][str(size)]), flush=True)
+    main_dir = args.workdir / f"n{n}"
+    print("references: DuckDB read_json, CSV import and read_csv, vaderSentiment loop ...", flush=True)
+    results["json"] = measure_duckdb_json(main_dir)
+    results["csv"] = measure_ingest_csv(n, args.workdir / f"csv{n}", args.seed)
+    results["vader"] = measure_vader_loop(main_dir)
+    (args.workdir / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    table = build_table(n, results)
+    print(table)
+    if not args.no_readme:
+        write_section(table)
+        print(f"wrote the {SECTION!r} section of {README}")
+
+
+if __name__ == "__main__":
+    main()
