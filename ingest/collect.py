@@ -102,16 +102,27 @@ def import_file(con: duckdb.DuckDBPyConnection, settings: Settings, source: Sour
         with path.open("rb") as fp:
             record_summaries(con, source, target, fp, name, result.import_id)
         return result
-    except ParseError as exc:
-        error = str(exc.in_file(name))
-    except ReviewPulseError as exc:
-        error = f"{name}: {exc}"
-    except (OSError, MemoryError, RecursionError) as exc:
-        error = f"{name}: {type(exc).__name__}: {exc}"
-    except Exception as exc:  # a parser bug must not stop the other files; keep the evidence
-        log.exception("unexpected error importing %s", path)
-        error = f"{name}: unexpected {type(exc).__name__}: {exc}"
-    return record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+        error = describe_failure(exc, name)
+    return record_outcome(con, target, "failed", error)
+
+
+def describe_failure(exc: Exception, name: str) -> str:
+    """One line for `imports.error` and the `.error.txt`: the file or URL, where, and what was wrong.
+
+    Errors ReviewPulse expects (a parse error, a fetch error, a file that cannot be read) are
+    described as they are; anything else is a bug in a parser, logged with its traceback.
+    """
+    if isinstance(exc, ParseError):
+        text = str(exc.in_file(name))
+    elif isinstance(exc, ReviewPulseError):
+        text = f"{name}: {exc}"
+    elif isinstance(exc, (OSError, MemoryError, RecursionError)):
+        text = f"{name}: {type(exc).__name__}: {exc}"
+    else:
+        log.error("unexpected error importing %s", name, exc_info=exc)
+        text = f"{name}: unexpected {type(exc).__name__}: {exc}"
+    return text.splitlines()[0] if text.strip() else f"{name}: failed"
 
 
 def _move(path: Path, folder: Path) -> Path:
@@ -270,21 +281,14 @@ def import_url(
         archived = fetch.archive_body(settings.archive_dir, source.name, fetched.body, fetch.suffix_for(fetched.content_type, url))
         reviews = formats.parse(io.BytesIO(fetched.body), file=url, source=parsing, tz=settings.zone)
         result = save_import(con, target, reviews, build_location_resolver(settings, source))
-    except ParseError as exc:
-        error = str(exc.in_file(url))
-    except ReviewPulseError as exc:
-        error = f"{url}: {exc}"
-    except (OSError, MemoryError, RecursionError) as exc:
-        error = f"{url}: {type(exc).__name__}: {exc}"
-    except Exception as exc:  # a parser bug must not stop the other sources; keep the evidence
-        log.exception("unexpected error importing %s", url)
-        error = f"{url}: unexpected {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one bad source must not stop the others
+        error = describe_failure(exc, url)
     else:
         con.execute("UPDATE imports SET archive_path = ? WHERE import_id = ?", [str(archived), result.import_id])
         fetch.save_validators(con, source.name, url, fetched, result.import_id)
         record_summaries(con, parsing, target, io.BytesIO(fetched.body), name, result.import_id)
         return result
-    failed = record_outcome(con, target, "failed", error.splitlines()[0] if error else "failed")
+    failed = record_outcome(con, target, "failed", error)
     if archived is not None:  # the body that failed to parse is the evidence for fixing the parser
         con.execute("UPDATE imports SET archive_path = ? WHERE import_id = ?", [str(archived), failed.import_id])
     return failed
