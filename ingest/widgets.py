@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -94,7 +95,7 @@ def _shown_date(text: str | None, tz: tzinfo) -> datetime | None:
 
 
 def _whole_stars(value: float | None) -> int | None:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return None
     stars = int(value + 0.5)  # half stars round up, as Google shows them
     return stars if 1 <= stars <= 5 else None
@@ -273,6 +274,13 @@ def _name(value: Any) -> str | None:
     return clean_text(str(value)) if value not in (None, "") else None
 
 
+def _jsonld_text(value: Any) -> str | None:
+    """A text property as a string; third-party markup sometimes nests an object there instead."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
 def _scaled_rating(value: Any, best: Any) -> int | None:
     try:
         number = float(str(value).replace(",", "."))
@@ -314,7 +322,7 @@ def _jsonld_page(soup: BeautifulSoup | Tag, tz: tzinfo, page: Page) -> None:
             page.reviews.append(
                 Review(
                     source_review_id=None,
-                    text=clean_text(node.get("reviewBody") or node.get("description")),
+                    text=clean_text(_jsonld_text(node.get("reviewBody") or node.get("description"))),
                     rating=_scaled_rating(rating.get("ratingValue"), rating.get("bestRating")) if rating else None,
                     author=_name(node.get("author")),
                     created_at=created,
