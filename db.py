@@ -119,21 +119,28 @@ def save_timezone(con: duckdb.DuckDBPyConnection, zone: str) -> None:
 
 
 @contextmanager
-def hold_write_lock(lock_path: Path, wait_seconds: float = 0) -> Iterator[None]:
-    """Hold the single-writer lock file; raise LockedError if it is not free within wait_seconds."""
+def hold_lock(lock_path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
+    """Hold a lock file; raise LockedError("<path>: <busy>") if it is not free within wait_seconds."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(lock_path))
     try:
         lock.acquire(timeout=wait_seconds)
     except filelock.Timeout:
-        raise LockedError(
-            f"{lock_path}: another ReviewPulse job is writing (collect, analyze, report or serve); "
-            "try again when it has finished, or pass --wait SECONDS"
-        ) from None
+        raise LockedError(f"{lock_path}: {busy}") from None
     try:
         yield
     finally:
         lock.release()
+
+
+def hold_write_lock(lock_path: Path, wait_seconds: float = 0):
+    """Hold the single-writer lock file; raise LockedError if it is not free within wait_seconds."""
+    return hold_lock(
+        lock_path,
+        wait_seconds,
+        "another ReviewPulse job is writing (collect, analyze, report or serve); "
+        "try again when it has finished, or pass --wait SECONDS",
+    )
 
 
 @contextmanager

@@ -30,7 +30,6 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import duckdb
-import filelock
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -39,7 +38,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Settings, Source, load_settings
-from db import now_utc, open_writer
+from db import hold_lock, now_utc, open_writer
 from errors import ConfigError, LockedError, ReviewPulseError
 from reports.paths import week_page
 from reports.weeks import label_week, shift_week, start_of_week
@@ -524,20 +523,13 @@ def read_job_status(settings: Settings, con: duckdb.DuckDBPyConnection | None,
 @contextmanager
 def hold_service_lock(settings: Settings, wait: float) -> Iterator[None]:
     """Only one `serve` per data folder: a second one waits up to `wait` seconds, then LockedError."""
-    path = settings.data_dir / "reviewpulse.serve.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(path))
-    try:
-        lock.acquire(timeout=wait)
-    except filelock.Timeout:
-        raise LockedError(
-            f"{path}: `reviewpulse serve` is already running for {settings.data_dir}; "
-            "stop it first (e.g. `systemctl stop reviewpulse`) or pass --wait SECONDS"
-        ) from None
-    try:
+    with hold_lock(
+        settings.data_dir / "reviewpulse.serve.lock",
+        wait,
+        f"`reviewpulse serve` is already running for {settings.data_dir}; "
+        "stop it first (e.g. `systemctl stop reviewpulse`) or pass --wait SECONDS",
+    ):
         yield
-    finally:
-        lock.release()
 
 
 def _hide_busy_skips(record: logging.LogRecord) -> bool:
