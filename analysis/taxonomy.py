@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from analysis.regex_fast import combine_alternatives
 from errors import TaxonomyError
 
 BUILTIN_NAME = "themes.toml"
@@ -130,7 +131,8 @@ def _compile(where: str, field: str, sources: list[str], words: dict[str, list[s
     if not regexes:
         return Rules((), (), None)
     try:
-        combined = _regex("|".join(f"(?:{r})" for r in regexes))
+        # Same matches as "|".join(f"(?:{r})" ...), searched faster (see analysis/regex_fast.py).
+        combined = _regex(combine_alternatives(regexes))
     except re.error as exc:
         for index, regex in enumerate(regexes):
             try:

@@ -128,3 +128,30 @@ def test_parallel_analysis_writes_what_one_process_writes(practice, monkeypatch)
     assert one == two
     assert len(one["mentions"]) > 100
     assert stored == {text: REFERENCE.polarity_scores(text)["compound"] for text in stored}
+
+
+def _clauses(count: int, seed: int) -> list[str]:
+    from analysis.sentences import split_clauses, split_sentences
+
+    found = []
+    for review in generate.iter_corpus(count, seed=seed):
+        if review.text:
+            for sentence in split_sentences(review.text):
+                found += [c.text for c in split_clauses(review.text, sentence)]
+    return found
+
+
+def test_combined_taxonomy_regexes_match_exactly_what_the_plain_join_matches():
+    import re
+
+    from analysis.taxonomy import LIST_FIELDS
+
+    taxonomy = load_taxonomy()
+    rules = [getattr(theme, field) for theme in taxonomy.themes for field in LIST_FIELDS] + list(taxonomy.cues.values())
+    rules = [r for r in rules if r.combined is not None]
+    clauses = _clauses(150, seed=21) + ["No problems at all, no wait!", "Thank you, but NOBODY called back."]
+    assert any(r.combined.pattern != "|".join(f"(?:{p})" for p in r.regexes) for r in rules)  # guards were shared
+    for r in rules:
+        plain = re.compile("|".join(f"(?:{p})" for p in r.regexes), re.IGNORECASE)
+        for clause in clauses:
+            assert [m.span() for m in r.combined.finditer(clause)] == [m.span() for m in plain.finditer(clause)]
