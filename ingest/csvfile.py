@@ -12,60 +12,33 @@ import io
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timezone, tzinfo
 from typing import IO
 
-from charset_normalizer import from_bytes
-
+from config import Columns
 from errors import ParseError
 from ingest.model import Review
-from ingest.text import clean_text, parse_rating, parse_timestamp
+from ingest.text import clean_text, detect_charset, parse_rating, parse_timestamp
 
 SNIFF_BYTES = 256 * 1024
 MAX_FIELD_BYTES = 1024 * 1024  # one review field; a larger one is an error, not a review
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-@dataclass(frozen=True)
-class ColumnMap:
-    """Which header holds which field. Only `text` is required."""
-
-    text: str
-    author: str | None = None
-    rating: str | None = None
-    date: str | None = None
-    reply: str | None = None
-    reply_date: str | None = None
-    id: str | None = None
-    location: str | None = None
-    question: str | None = None
+# Which header holds which field (only `text` is required): the settings' [sources.columns] table.
+ColumnMap = Columns
 
 
 def detect_encoding(sample: bytes, declared: str | None = None) -> str:
-    """The encoding to read a CSV with: declared, else BOM, else UTF-8 if valid, else detected."""
+    """The encoding to read a CSV with: the declared one, else what `detect_charset` finds."""
     if declared:
         return declared
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
     try:
         sample.decode("utf-8")
-        return "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 3:  # the sample cut a multi-byte character
-            return "utf-8"
-    matches = list(from_bytes(sample))
-    if not matches:
-        return "cp1252"
-    # Short samples fit several single-byte code pages about equally well. Spreadsheet exports are
-    # nearly always Excel's "ANSI" cp1252, so it wins unless another is clearly less chaotic.
-    best = min(m.chaos for m in matches)
-    for match in matches:
-        if "cp1252" in match.could_be_from_charset and match.chaos <= best + 0.05:
-            return "cp1252"
-    return matches[0].encoding
+        if exc.start >= len(sample) - 3 and len(sample) >= SNIFF_BYTES:
+            return "utf-8"  # valid up to where the sample cut a multi-byte character
+    return detect_charset(sample)
 
 
 def _decode_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
@@ -134,7 +107,7 @@ def iter_rows(fp: IO[bytes], *, file: str, encoding: str | None = None) -> Itera
 
 
 def check_columns(columns: ColumnMap, header: list[str], *, file: str) -> None:
-    missing = [c for c in vars(columns).values() if c is not None and c not in header]
+    missing = [c for c in columns.model_dump().values() if c is not None and c not in header]
     if missing:
         raise ParseError(f"column(s) {missing} not found; the header has {header}", file=file, where="line 1")
 

@@ -22,14 +22,9 @@ def _parse_google(fp: IO[bytes], *, file: str, source: Source, tz: tzinfo) -> It
     return gbp.iter_reviews(fp, file=file)
 
 
-def column_map(source: Source) -> csvfile.ColumnMap:
-    assert source.columns is not None
-    return csvfile.ColumnMap(**source.columns.model_dump())
-
-
 def _parse_csv(fp: IO[bytes], *, file: str, source: Source, tz: tzinfo) -> Iterator[Review]:
     return csvfile.iter_reviews(
-        fp, file=file, columns=column_map(source), tz=tz, dayfirst=source.dayfirst, encoding=source.encoding
+        fp, file=file, columns=source.columns, tz=tz, dayfirst=source.dayfirst, encoding=source.encoding
     )
 
 
