@@ -6,6 +6,7 @@ and exit status 2; a collect in which some file failed exits 1 after importing t
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import date
@@ -20,13 +21,13 @@ log = logging.getLogger("reviewpulse")
 
 STARTER_CONFIG = """\
 # ReviewPulse settings. Relative paths are relative to this file.
-practice = "{practice}"
-timezone = "{timezone}"        # IANA name; weeks and report times use it
+practice = {practice}
+timezone = {timezone}        # IANA name; weeks and report times use it
 data_dir = "data"              # database, inbox, lock file and archive live here
 
 [[locations]]
 id = "main"
-name = "{practice}"
+name = {practice}
 google_location_ids = []       # the numbers of the Takeout `location-*` folders
 aliases = []                   # other names of this location in CSV exports
 
@@ -105,9 +106,16 @@ def init(folder: Path, practice: str, timezone: str) -> None:
     if target.exists():
         raise ReviewPulseError(f"{target}: already exists; edit it or remove it first")
     folder.mkdir(parents=True, exist_ok=True)
-    safe = practice.replace("\\", "").replace('"', "'")
-    target.write_text(STARTER_CONFIG.format(practice=safe, timezone=timezone), encoding="utf-8")
-    settings = load_settings(target, environ={})
+    # JSON string literals are valid TOML basic strings: quotes and backslashes stay intact.
+    text = STARTER_CONFIG.format(practice=json.dumps(practice), timezone=json.dumps(timezone))
+    draft = target.with_name(".reviewpulse.toml.new")
+    draft.write_text(text, encoding="utf-8")
+    try:
+        settings = load_settings(draft, environ={})  # a bad --timezone leaves nothing behind
+    except ReviewPulseError:
+        draft.unlink()
+        raise
+    draft.replace(target)
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     click.echo(f"wrote {target}; drop exports into {settings.inbox_dir}")
 

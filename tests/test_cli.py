@@ -29,9 +29,19 @@ def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(runner, tmp_pa
     status = runner.invoke(main, ["-c", str(tmp_path / "clinic" / "reviewpulse.toml"), "collect"])
     assert status.exit_code == 0, status.output
     assert "nothing new to import" in status.output
+    from config import load_settings
+
+    assert load_settings(tmp_path / "clinic" / "reviewpulse.toml", environ={}).practice == 'Dr "Q" Clinic'
     again = runner.invoke(main, ["init", str(tmp_path / "clinic")])
     assert again.exit_code == 2
     assert again.output.strip().endswith("reviewpulse.toml: already exists; edit it or remove it first")
+
+
+def test_init_with_a_bad_time_zone_writes_nothing(runner, tmp_path):
+    result = runner.invoke(main, ["init", str(tmp_path / "clinic"), "--timezone", "Mars/Olympus"])
+    assert result.exit_code == 2
+    assert "timezone: unknown time zone 'Mars/Olympus'" in result.output
+    assert list((tmp_path / "clinic").iterdir()) == []
 
 
 def test_collect_then_status_and_sql(runner, practice_dir):
