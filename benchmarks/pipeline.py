@@ -325,6 +325,14 @@ def build_table(n: int, results: dict) -> str:
         notes.append("- Memory: `analyze_pending` reads every pending review and keeps every result row in memory "
                      "before writing them, so its peak grows with the number of reviews; it needs to stream batches "
                      "within its one transaction.")
+    if noop_share >= 0.01:
+        notes.append("- No-op cycle: its time is fixed per run (hashing every export file, checking every review's "
+                     "analysis, fingerprinting every week page) while the full run grows with the corpus; the share "
+                     "should be re-measured at a larger size before drawing conclusions. Not profiled in this run.")
+    if report_ratio > 2:
+        notes.append("- Weekly report: its queries read the whole history (trends and baselines), so its time grows "
+                     "with the corpus; restricting them to the weeks a page shows is the reports stage's to do. Not "
+                     "profiled in this run.")
     if notes:
         lines += ["What limits the figures that miss their target:", "", *notes, ""]
     return "\n".join(lines)
