@@ -328,11 +328,11 @@ def build_table(n: int, results: dict) -> str:
     if noop_share >= 0.01:
         notes.append("- No-op cycle: its time is fixed per run (hashing every export file, checking every review's "
                      "analysis, fingerprinting every week page) while the full run grows with the corpus; the share "
-                     "should be re-measured at a larger size before drawing conclusions. Not profiled in this run.")
+                     "should be re-measured at a larger size; where the time goes was not profiled in this run.")
     if report_ratio > 2:
-        notes.append("- Weekly report: its queries read the whole history (trends and baselines), so its time grows "
-                     "with the corpus; restricting them to the weeks a page shows is the reports stage's to do. Not "
-                     "profiled in this run.")
+        notes.append("- Weekly report: the newest week's page takes longer as the history grows, so some of its "
+                     "work scales with the whole corpus rather than with the week; the cause was not profiled in "
+                     "this run.")
     if notes:
         lines += ["What limits the figures that miss their target:", "", *notes, ""]
     return "\n".join(lines)
