@@ -43,7 +43,9 @@ def find_theme_hits(text: str, masked: str, taxonomy: Taxonomy) -> list[ThemeHit
         if rule is not None:
             hits.append(ThemeHit(theme.id, "praise", rule))
             continue
-        rule = _first(theme.keywords, "keywords", text) or _first(theme.patterns, "patterns", text)
+        # A pattern is the more specific evidence ("the receptionist was really helpful" rather than
+        # "receptionist"), so it names the mention when both match.
+        rule = _first(theme.patterns, "patterns", text) or _first(theme.keywords, "keywords", text)
         if rule is not None and not theme.exclude.any(text):
             hits.append(ThemeHit(theme.id, "topic", rule))
     return hits

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from analysis.taxonomy import Taxonomy
 from config import StaffMember
 
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 def _vader_version() -> str:

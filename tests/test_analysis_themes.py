@@ -174,3 +174,61 @@ def test_manner_of_a_person_is_staff_manner(analyzer, text):
 )
 def test_generic_praise_without_a_person_is_not_staff_manner(analyzer, text):
     assert not theme_ids(analyzer.analyze(text)) & STAFF
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nurse was helpful to me and my daughter.",
+        "She was kind to my mother.",
+        "Dr. Kim is personable and thorough.",
+        "The doctor treated me with respect.",
+        "Staff have no respect for patients.",
+    ],
+)
+def test_a_person_s_helpfulness_kindness_and_respect_are_staff_manner(analyzer, text):
+    assert theme_ids(analyzer.analyze(text)) & STAFF
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It would be helpful if the office opened earlier.",
+        "It is unhelpful to wait without any update.",
+        "I have great respect for what doctors do.",
+        "All my respect to the people who work in healthcare.",
+    ],
+)
+def test_a_situation_rated_or_the_reviewer_s_own_respect_is_not_staff_manner(analyzer, text):
+    assert not theme_ids(analyzer.analyze(text)) & STAFF
+
+
+def test_a_front_desk_mention_names_its_manner_cue_before_the_role_name(analyzer):
+    (manner,) = [m for m in analyzer.analyze("The receptionist was really helpful.").mentions if m.theme == "front_desk"]
+    assert manner.rule.startswith("patterns[")
+    (role,) = [m for m in analyzer.analyze("The receptionist said the doctor was out.").mentions if m.theme == "front_desk"]
+    assert role.rule.startswith("keywords[")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I tried to book with Dr. Lee last week.",
+        "They told me to be ready at 7 for my ride to the clinic.",
+        "We had to be ready two hours early.",
+    ],
+)
+def test_booking_and_being_told_when_to_be_ready_are_scheduling(analyzer, text):
+    assert "scheduling" in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I read a book in the lobby.",
+        "The refill will be ready tomorrow.",
+        "Be ready to answer a lot of questions.",
+    ],
+)
+def test_a_book_to_read_and_a_refill_being_ready_are_not_scheduling(analyzer, text):
+    assert "scheduling" not in theme_ids(analyzer.analyze(text))
