@@ -357,8 +357,10 @@ def serve(ctx: Context, log_file: Path | None, wait: float) -> None:
 @click.argument("query", required=False)
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True, help="How to print the result.")
+@click.option("--max-rows", type=click.IntRange(0), default=None,
+              help="Print at most this many rows (default: 1000 for table and markdown, all for csv and json; 0: all).")
 @pass_ctx
-def sql(ctx: Context, query: str | None, fmt: str) -> None:
+def sql(ctx: Context, query: str | None, fmt: str, max_rows: int | None) -> None:
     """Run a read-only SQL query against the database and print the result.
 
     With no QUERY, read queries from a prompt (each ends with `;`; `.quit` or Ctrl-D leaves).
@@ -372,12 +374,22 @@ def sql(ctx: Context, query: str | None, fmt: str) -> None:
     from db import connect
     from exports import fetch_query, render_rows
 
+    if max_rows is None:
+        max_rows = 1000 if fmt in ("table", "markdown") else 0
+    limit = max_rows or None
+
+    def show(statement: str) -> None:
+        columns, rows = fetch_query(con, statement, limit)
+        if not columns:
+            return
+        click.echo(render_rows(columns, rows[:limit], fmt))
+        if limit is not None and len(rows) > limit:
+            click.echo(f"(only the first {limit} rows are shown; add LIMIT to the query or pass --max-rows 0)", err=True)
+
     con = connect(ctx.settings.database_path, read_only=True)
     try:
         if query is not None:
-            columns, rows = fetch_query(con, query)
-            if columns:
-                click.echo(render_rows(columns, rows, fmt))
+            show(query)
             return
         stdin = click.get_text_stream("stdin")
         interactive = stdin.isatty()
@@ -393,9 +405,7 @@ def sql(ctx: Context, query: str | None, fmt: str) -> None:
             if pending and (not line or line.rstrip().endswith(";")):
                 statement, pending = "".join(pending).strip(), []
                 try:
-                    columns, rows = fetch_query(con, statement)
-                    if columns:
-                        click.echo(render_rows(columns, rows, fmt))
+                    show(statement)
                 except ReviewPulseError as exc:
                     click.echo(f"error: {exc}", err=True)
             if not line:

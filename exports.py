@@ -140,8 +140,13 @@ def build_guarded_select(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     return ", ".join(items)
 
 
-def fetch_query(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[tuple]]:
+def fetch_query(
+    con: duckdb.DuckDBPyConnection, query: str, max_rows: int | None = None
+) -> tuple[list[str], list[tuple]]:
     """Run `query` and return its column names and rows ([] and [] for a statement without result).
+
+    With `max_rows`, at most max_rows + 1 rows are fetched, so a caller can tell that more exist
+    without reading a whole table into memory.
 
     A DuckDB error becomes a ReviewPulseError of one line (the message and its hint, without the
     echoed query text), so the CLI can print it as it prints every other error.
@@ -149,7 +154,9 @@ def fetch_query(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], 
     try:
         result = con.execute(query)
         columns = [d[0] for d in result.description or []]
-        return columns, result.fetchall() if columns else []
+        if not columns:
+            return columns, []
+        return columns, result.fetchall() if max_rows is None else result.fetchmany(max_rows + 1)
     except duckdb.Error as exc:
         raise ReviewPulseError(f"query failed: {summarize_error(exc)}") from None
 

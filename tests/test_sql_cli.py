@@ -167,3 +167,26 @@ def test_jobs_record_the_practice_time_zone_for_the_views(practice_dir):
     query = "SELECT practice_timezone(), local_time(TIMESTAMPTZ '2026-01-04 23:30:00+00') AS t"
     moved = CliRunner().invoke(main, ["-c", str(config), "sql", "-f", "csv", query])
     assert moved.output.splitlines()[1] == "Europe/Berlin,2026-01-05 00:30:00"
+
+
+def test_long_results_are_cut_in_table_form_with_a_note_but_not_in_csv(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+    from conftest import write_config
+    from db import connect
+
+    config = write_config(tmp_path)
+    connect(tmp_path / "state" / "reviewpulse.duckdb").close()
+    runner = CliRunner()
+    query = "SELECT range AS n FROM range(1500)"
+    table = runner.invoke(main, ["-c", str(config), "sql", query])
+    assert table.exit_code == 0
+    assert "(only the first 1000 rows are shown" in table.output
+    numbers = [line.strip() for line in table.output.splitlines() if line.strip().isdigit()]
+    assert (len(numbers), numbers[-1]) == (1000, "999")
+    few = runner.invoke(main, ["-c", str(config), "sql", "--max-rows", "3", query])
+    assert [line.strip() for line in few.output.splitlines() if line.strip().isdigit()] == ["0", "1", "2"]
+    csv_out = runner.invoke(main, ["-c", str(config), "sql", "--format", "csv", query])
+    assert csv_out.output.splitlines()[-1] == "1499"
+    assert len(csv_out.output.splitlines()) == 1501
