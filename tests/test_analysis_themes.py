@@ -232,3 +232,14 @@ def test_booking_and_being_told_when_to_be_ready_are_scheduling(analyzer, text):
 )
 def test_a_book_to_read_and_a_refill_being_ready_are_not_scheduling(analyzer, text):
     assert "scheduling" not in theme_ids(analyzer.analyze(text))
+
+
+def test_sensitive_is_manner_only_when_said_of_a_person(analyzer):
+    assert theme_ids(analyzer.analyze("The nurse was sensitive to my fears.")) & STAFF
+    assert not theme_ids(analyzer.analyze("The automated system is very sensitive to background noise.")) & STAFF
+    assert not theme_ids(analyzer.analyze("My teeth are sensitive after the cleaning.")) & STAFF
+
+
+def test_a_role_named_next_to_a_situation_rating_has_no_manner_cue(analyzer):
+    result = analyzer.analyze("The receptionist said it would be helpful if I brought my insurance card.")
+    assert [m.rule.split("[")[0] for m in result.mentions if m.theme in STAFF] == ["keywords"]
