@@ -9,7 +9,6 @@ their raw body is archived with the import; API sources list reviews incremental
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import re
@@ -24,6 +23,7 @@ import httpx
 from config import Settings, Source
 from errors import FetchError, ParseError, ReviewPulseError
 from ingest import fetch, formats, gbp_api
+from ingest.filecache import FileDigests, sha256_file
 from ingest.summaries import save_summaries
 from ingest.model import Review
 from ingest.store import ImportResult, ImportTarget, record_outcome, save_import
@@ -70,16 +70,13 @@ def display_name(path: Path) -> str:
     return _UNSAFE_IN_NAME.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path.name)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fp:
-        for chunk in iter(lambda: fp.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def import_file(
+    con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path, sha256: str | None = None
+) -> ImportResult:
+    """Parse and save one export file of `source` in one transaction; failures are recorded, not raised.
 
-
-def import_file(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path) -> ImportResult:
-    """Parse and save one export file of `source` in one transaction; failures are recorded, not raised."""
+    `sha256`: the file's digest when the caller already has it (it is computed otherwise).
+    """
     with path.open("rb") as fp:
         head = fp.read(8)
     target = ImportTarget(
@@ -88,7 +85,7 @@ def import_file(con: duckdb.DuckDBPyConnection, settings: Settings, source: Sour
         platform=source.platform_name,
         origin=str(path),
         location_id=source.location,
-        sha256=sha256_file(path),
+        sha256=sha256 or sha256_file(path),
         size_bytes=path.stat().st_size,
         snapshot=formats.is_snapshot(source, head),
     )
@@ -205,20 +202,25 @@ def list_source_files(source: Source) -> list[Path]:
 
 
 def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: list[Source] | None = None) -> list[ImportResult]:
-    """Import the files of every configured `path` source that were not imported before (by sha256)."""
+    """Import the files of every configured `path` source that were not imported before (by sha256).
+
+    A file whose size and mtime are those recorded in `file_cache` is not read again: its digest
+    comes from there (ingest.filecache).
+    """
     results = []
     for source in sources if sources is not None else settings.sources:
         if source.path is None:
             continue
+        digests = FileDigests(con, source.name)
         for path in list_source_files(source):
-            digest = sha256_file(path)
+            digest = digests.digest(path)
             known = con.execute(
                 "SELECT count(*) FROM imports WHERE sha256 = ? AND source = ? AND status IN ('ok', 'failed')",
                 [digest, source.name],
             ).fetchone()[0]
             if known:
                 continue
-            results.append(import_file(con, settings, source, path))
+            results.append(import_file(con, settings, source, path, digest))
     return results
 
 
