@@ -243,3 +243,34 @@ def test_sensitive_is_manner_only_when_said_of_a_person(analyzer):
 def test_a_role_named_next_to_a_situation_rating_has_no_manner_cue(analyzer):
     result = analyzer.analyze("The receptionist said it would be helpful if I brought my insurance card.")
     assert [m.rule.split("[")[0] for m in result.mentions if m.theme in STAFF] == ["keywords"]
+
+
+PHONE = {"phone_access", "callbacks"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I got cut off twice while on hold.",
+        "You sit through a recorded message and five menu options before anything happens.",
+        "I waited twenty minutes for someone to pick up.",
+        "They picked up the phone immediately.",
+        "They answered very quickly.",
+    ],
+)
+def test_the_phone_line_itself_is_phone_access(analyzer, text):
+    assert "phone_access" in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I picked up my prescription quickly.",
+        "I sat waiting to be picked up by my ride for an hour.",
+        "Waiting for pick up after my visit took forever.",
+        "I had to wait until morning to phone the office.",
+        "The doctor cut me off mid-sentence.",
+    ],
+)
+def test_picking_up_things_or_people_and_phoning_later_are_not_phone_access(analyzer, text):
+    assert not theme_ids(analyzer.analyze(text)) & PHONE
