@@ -22,7 +22,7 @@ import httpx
 
 from config import Settings, Source
 from errors import FetchError, ParseError, ReviewPulseError
-from ingest import fetch, formats, gbp_api
+from ingest import bulk, fetch, formats, gbp_api
 from ingest.filecache import FileDigests, sha256_file
 from ingest.summaries import save_summaries
 from ingest.model import Review
@@ -95,7 +95,10 @@ def import_file(
     try:
         with path.open("rb") as fp:
             reviews = formats.parse(fp, file=name, source=source, tz=settings.zone)
-            result = save_import(con, target, reviews, build_location_resolver(settings, source))
+            resolver = build_location_resolver(settings, source)
+            fast = bulk.build_fast_stage(path, source=source, file=name, target=target, resolve_location=resolver,
+                                         tz=settings.zone)
+            result = save_import(con, target, reviews, resolver, fast)
         with path.open("rb") as fp:
             record_summaries(con, source, target, fp, name, result.import_id)
         return result

@@ -8,6 +8,7 @@ is committed or none of it (a parse error half-way, or a crash, leaves nothing b
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ import pyarrow as pa
 from db import now_utc
 from ingest.model import Review, derive_review_id, hash_content
 
+log = logging.getLogger("reviewpulse.store")
 BATCH_SIZE = 20_000
 _TS = pa.timestamp("us", tz="UTC")
 STAGING_SCHEMA = pa.schema(
@@ -78,6 +80,58 @@ def _to_batch(rows: list[tuple]) -> pa.RecordBatch:
     )
 
 
+def build_row(seq: int, review: Review, target: ImportTarget, resolve_location: Callable[[Review], str], seen_at: datetime) -> tuple:
+    """One staging row (STAGING_SCHEMA) for a parsed review."""
+    location_id = resolve_location(review)
+    source_review_id = review.source_review_id or derive_review_id(location_id, review)
+    return (
+        seq,
+        f"{target.platform}:{source_review_id}",
+        target.platform,
+        source_review_id,
+        location_id,
+        review.author,
+        review.rating,
+        review.text,
+        review.question,
+        review.created_at or seen_at,
+        review.updated_at or review.created_at or seen_at,
+        review.reply_text,
+        review.reply_at,
+        hash_content(review),
+        json.dumps(review.raw, ensure_ascii=False, default=_json_default),
+    )
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple], *, create: bool) -> int:
+    """Write staging rows into the temp table `staging` in Arrow batches (creating it when `create`);
+    return how many."""
+    count = 0
+    batch_rows: list[tuple] = []
+
+    def flush() -> None:
+        nonlocal create, batch_rows
+        con.register("rp_batch", _to_batch(batch_rows) if batch_rows else STAGING_SCHEMA.empty_table())
+        try:
+            if create:
+                con.execute("CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM rp_batch")
+                create = False
+            else:
+                con.execute("INSERT INTO staging SELECT * FROM rp_batch")
+        finally:
+            con.unregister("rp_batch")
+        batch_rows = []
+
+    for row in rows:
+        batch_rows.append(row)
+        count += 1
+        if len(batch_rows) >= BATCH_SIZE:
+            flush()
+    if batch_rows or create:
+        flush()
+    return count
+
+
 def _stage(
     con: duckdb.DuckDBPyConnection,
     reviews: Iterable[Review],
@@ -87,58 +141,30 @@ def _stage(
 ) -> int:
     """Write the reviews into the temp table `staging` in Arrow batches; return how many."""
     con.execute("DROP TABLE IF EXISTS staging")
-    created = False
-    rows: list[tuple] = []
-    count = 0
-
-    def flush() -> None:
-        nonlocal created, rows
-        batch = _to_batch(rows)  # noqa: F841 - read by DuckDB's replacement scan below
-        if created:
-            con.execute("INSERT INTO staging SELECT * FROM batch")
-        else:
-            con.execute("CREATE TEMP TABLE staging AS SELECT * FROM batch")
-            created = True
-        rows = []
-
-    for review in reviews:
-        location_id = resolve_location(review)
-        source_review_id = review.source_review_id or derive_review_id(location_id, review)
-        rows.append(
-            (
-                count,
-                f"{target.platform}:{source_review_id}",
-                target.platform,
-                source_review_id,
-                location_id,
-                review.author,
-                review.rating,
-                review.text,
-                review.question,
-                review.created_at or seen_at,
-                review.updated_at or review.created_at or seen_at,
-                review.reply_text,
-                review.reply_at,
-                hash_content(review),
-                json.dumps(review.raw, ensure_ascii=False, default=_json_default),
-            )
-        )
-        count += 1
-        if len(rows) >= BATCH_SIZE:
-            flush()
-    if rows or not created:
-        if rows:
-            flush()
-        else:
-            batch = STAGING_SCHEMA.empty_table()  # noqa: F841
-            con.execute("CREATE TEMP TABLE staging AS SELECT * FROM batch")
-    return count
+    rows = (build_row(seq, review, target, resolve_location, seen_at) for seq, review in enumerate(reviews))
+    return append_rows(con, rows, create=True)
 
 
-_MERGE = """
+class FastPathUnavailable(Exception):
+    """A fast path (ingest.bulk) cannot stage this delivery exactly as the reference parser would."""
+
+
+# Stages a delivery by itself into `staging` (ingest.bulk): (connection, seen_at) -> rows staged;
+# raises FastPathUnavailable to hand the delivery to the reference parser.
+FastStage = Callable[[duckdb.DuckDBPyConnection, datetime], int]
+
+
+# The newest version of each review in the delivery (a view over staging when no id repeats).
+_INCOMING_DEDUPLICATED = """
 CREATE OR REPLACE TEMP TABLE incoming AS
 SELECT * EXCLUDE (seq) FROM staging
-QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY updated_at DESC NULLS LAST, seq DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY updated_at DESC NULLS LAST, seq DESC) = 1
+"""
+_INCOMING_ALL = "CREATE OR REPLACE TEMP VIEW incoming AS SELECT * EXCLUDE (seq) FROM staging"
+
+# `json(raw)` stores the record minified by DuckDB, so a record staged from Python's json.dumps and
+# one staged by DuckDB's reader are the same bytes.
+_MERGE = """
 
 INSERT INTO review_versions
 SELECT i.review_id, i.content_hash, i.rating, i.text, i.reply_text, i.updated_at, $now, $import_id
@@ -156,7 +182,7 @@ UPDATE reviews AS r SET
     location_id = i.location_id, author = i.author, rating = i.rating, text = i.text,
     question = i.question, created_at = i.created_at, updated_at = i.updated_at,
     reply_text = i.reply_text, reply_at = i.reply_at, content_hash = i.content_hash,
-    removed_at = NULL, last_import_id = $import_id, raw = i.raw::JSON, last_seen_at = $now
+    removed_at = NULL, last_import_id = $import_id, raw = json(i.raw), last_seen_at = $now
 FROM (SELECT i.* FROM incoming i JOIN changes c USING (review_id) WHERE c.is_update) AS i
 WHERE r.review_id = i.review_id;
 
@@ -166,7 +192,7 @@ FROM changes c WHERE r.review_id = c.review_id AND NOT c.is_new AND NOT c.is_upd
 INSERT INTO reviews
 SELECT i.review_id, i.source, i.source_review_id, i.location_id, i.author, i.rating, i.text, i.question,
        i.created_at, i.updated_at, i.reply_text, i.reply_at, i.content_hash, $now, $now, NULL,
-       $import_id, $import_id, i.raw::JSON
+       $import_id, $import_id, json(i.raw)
 FROM incoming i JOIN changes c USING (review_id)
 WHERE c.is_new;
 """
@@ -184,18 +210,33 @@ def save_import(
     target: ImportTarget,
     reviews: Iterable[Review],
     resolve_location: Callable[[Review], str],
+    fast_stage: FastStage | None = None,
 ) -> ImportResult:
     """Import `reviews` in one transaction and record it in `imports`; return the counts.
+
+    With `fast_stage` (ingest.bulk), the delivery is staged by DuckDB's readers; when that path
+    cannot read it exactly, `reviews` (the reference parser) is used instead.
 
     Raises whatever the parser raises (after rolling back): nothing of a failed import is written.
     With `target.snapshot`, reviews of the same platform and locations that are missing from this
     delivery get `removed_at`; a removed review that reappears is restored.
     """
     started = now_utc()
+    seen = None
+    if fast_stage is not None:
+        # Outside the transaction: a statement DuckDB refuses must not abort the import itself.
+        try:
+            seen = fast_stage(con, started)
+        except FastPathUnavailable as exc:
+            log.debug("%s: read by the Python parser (%s)", target.origin, exc)
+            con.execute("DROP TABLE IF EXISTS staging")
     con.execute("BEGIN TRANSACTION")
     try:
         import_id = con.execute("SELECT nextval('imports_id_seq')").fetchone()[0]
-        seen = _stage(con, reviews, target, resolve_location, started)
+        if seen is None:
+            seen = _stage(con, reviews, target, resolve_location, started)
+        duplicated = con.execute("SELECT count(*) - count(DISTINCT review_id) FROM staging").fetchone()[0]
+        con.execute(_INCOMING_DEDUPLICATED if duplicated else _INCOMING_ALL)
         params = {"now": started, "import_id": import_id}
         for statement in _MERGE.split(";"):
             if statement.strip():
@@ -212,10 +253,11 @@ def save_import(
             [import_id, target.source, target.source_type, target.location_id, target.origin, target.sha256,
              target.size_bytes, started, now_utc(), seen, new, updated, removed],
         )
-        con.execute("DROP TABLE IF EXISTS staging; DROP TABLE IF EXISTS incoming; DROP TABLE IF EXISTS changes")
+        con.execute(f"DROP {'TABLE' if duplicated else 'VIEW'} incoming; DROP TABLE changes; DROP TABLE staging")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        con.execute("DROP TABLE IF EXISTS staging")  # staged by a fast path before the transaction
         raise
     return ImportResult(import_id, target.origin, "ok", seen, new, updated, removed)
 
