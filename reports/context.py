@@ -13,6 +13,12 @@ Definitions (kept in step with docs/report.md):
 - a complaint review: a complaint mention of any theme, a negative label, or a 1-2 star rating;
 - "previous four weeks" pools the four weeks before this one (counts are given per week);
 - trends, sparklines, reviews needing a reply and theme impact look at the 12 weeks ending this week.
+
+A page stays readable however many reviews a week brings: a flagged theme shows its first
+QUOTES_PER_THEME quotes (the theme's quarter page has them all), the reviews needing a reply the
+oldest NEEDS_REPLY_SHOWN of them (with their number), and the whole-practice page of a practice with
+several locations lists the first WEEK_REVIEWS_SHOWN of the week's reviews (every one is on its
+location's page). That also bounds the cost of a page by the week, not by the practice's size.
 """
 
 from __future__ import annotations
@@ -30,11 +36,15 @@ from reports.charts import LineChart, Sparkline, build_sparkline, build_trend_ch
 from reports.labels import fallback_label, load_theme_labels
 from reports.paths import review_anchor
 from reports.text import Segment, mask_name, neutralise_controls, split_marked
-from reports.weeks import bound_week, label_week, shift_week
+from reports.weeks import bound_week, label_quarter, label_week, shift_week
 
 TREND_WEEKS = 12
 STATUS_ORDER = {"rising": 0, "new": 1, "recurring": 2}
 QUOTES_PER_PRAISE_THEME = 3
+QUOTES_PER_THEME = 10
+QUOTES_PER_STAFF = 3
+NEEDS_REPLY_SHOWN = 100
+WEEK_REVIEWS_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class ReviewView:
     label: str | None = None
     is_safety: bool = False
     themes: tuple[tuple[str, str, str], ...] = ()  # (theme id, display name, polarity)
+    quarter: str = ""  # of its week, e.g. "2026-Q1": the theme pages that list it
 
 
 @dataclass(frozen=True)
@@ -161,18 +172,24 @@ class WeekReport:
     other_complaints: tuple[ThemeWeek, ...]
     praise: tuple[ThemeWeek, ...]
     staff: tuple[StaffSummary, ...]
-    needs_reply: tuple[ReviewView, ...]
+    needs_reply: tuple[ReviewView, ...]  # the oldest NEEDS_REPLY_SHOWN
     impacts: tuple[Impact, ...]
     average_rating_12_weeks: float | None
     trend: Trend
     by_source: tuple[Breakdown, ...]
     by_location: tuple[Breakdown, ...]
-    reviews: tuple[ReviewView, ...]
+    reviews: tuple[ReviewView, ...]  # the week's reviews listed on this page, oldest first
+    needs_reply_count: int = 0  # all the reviews needing a reply, shown or not
+    capped_weeks: frozenset[str] = frozenset()  # weeks whose whole-practice page lists only some reviews
 
     @property
     def themes_analysed(self) -> bool:
         """False when none of this week's reviews has been analysed (themes cannot be shown yet)."""
         return self.analysed_this_week > 0 or (self.reviews_this_week == 0 and self.analysed_ever)
+
+    @property
+    def quarter(self) -> str:
+        return label_quarter(self.week_start)
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
@@ -230,6 +247,7 @@ def build_context(
             label=row["label"],
             is_safety=bool(row["is_safety"]),
             themes=tuple((t, labels.theme(t), p) for t, p in themes),
+            quarter=label_quarter(row["week_start"]),
         )
 
     # Headline figures: this week, last week, the four weeks before.
@@ -270,7 +288,7 @@ def build_context(
         if polarity == "complaint":
             complaint_spans[review_id].append((start, end))
 
-    def quotes(theme: str, polarity: str, limit: int | None = None) -> tuple[ReviewView, ...]:
+    def quotes(theme: str, polarity: str, limit: int | None = QUOTES_PER_THEME) -> tuple[ReviewView, ...]:
         found = mentions.get((theme, polarity), {})
         ordered = sorted(found, key=lambda rid: (by_id[rid]["created_at"], rid))[:limit]
         return tuple(view(by_id[rid], found[rid], excerpt=True) for rid in ordered)
@@ -284,7 +302,7 @@ def build_context(
         )
     )
     flagged_ids = {f.theme for f in flagged}
-    other_complaints = _theme_weeks(mentions, "complaint", flagged_ids, labels, sparkline, quotes, None)
+    other_complaints = _theme_weeks(mentions, "complaint", flagged_ids, labels, sparkline, quotes, QUOTES_PER_THEME)
     praise = _theme_weeks(mentions, "praise", set(), labels, sparkline, quotes, QUOTES_PER_PRAISE_THEME)
 
     # Named staff.
@@ -304,17 +322,19 @@ def build_context(
             neutral=len(staff_counts[name]["neutral"]),
             quotes=tuple(
                 view(by_id[rid], spans, excerpt=True)
-                for rid, spans in sorted(staff_spans[name].items(), key=lambda kv: (by_id[kv[0]]["created_at"], kv[0]))
+                for rid, spans in sorted(staff_spans[name].items(), key=lambda kv: (by_id[kv[0]]["created_at"], kv[0]))[:QUOTES_PER_STAFF]
             ),
         )
         for name in sorted(staff_counts, key=lambda n: (-sum(len(v) for v in staff_counts[n].values()), n))
     )
 
     # Reviews needing a reply: complaints of the last 12 weeks without an owner reply, oldest first.
+    needs_reply_rows = _as_dicts(queries.execute(con, queries.NEEDS_REPLY, {**params, "limit": NEEDS_REPLY_SHOWN}))
     needs_reply = tuple(
         view(row, [tuple(s) for s in row["spans"] or []], excerpt=True, themes=[(t, "complaint") for t in row["themes"] or []])
-        for row in _as_dicts(queries.execute(con, queries.NEEDS_REPLY, params))
+        for row in needs_reply_rows
     )
+    needs_reply_count = needs_reply_rows[0]["waiting"] if needs_reply_rows else 0
 
     # Impact of each theme on the 12-week average rating.
     total_n = sum(row[4] for row in weekly.values())
@@ -334,9 +354,14 @@ def build_context(
         by_location = tuple(
             Breakdown(k, labels.location(k), *rest) for k, *rest in run(queries.BREAKDOWN.format(key="location_id"), w0=week_start)
         )
+    # The whole-practice page of several locations lists the first reviews of a busy week; the
+    # location pages list all of theirs, so links to the others go there.
+    capped = location_id is None and len(settings.locations) > 1
+    capped_weeks = frozenset(label_week(w) for w, n in zip(weeks, counts) if capped and n > WEEK_REVIEWS_SHOWN)
+    listed = week_rows[:WEEK_REVIEWS_SHOWN] if capped else week_rows
     reviews = tuple(
         view(row, complaint_spans.get(row["review_id"], []), themes=list(review_themes.get(row["review_id"], {})))
-        for row in week_rows
+        for row in listed
     )
     analysed_ever = run(queries.ANALYSED_EVER)[0][0] > 0
 
@@ -363,6 +388,8 @@ def build_context(
         by_source=by_source,
         by_location=by_location,
         reviews=reviews,
+        needs_reply_count=needs_reply_count,
+        capped_weeks=capped_weeks,
     )
 
 

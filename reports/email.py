@@ -34,7 +34,7 @@ def build_subject(report: "WeekReport") -> str:
     flagged = len(report.flagged)
     subject = (
         f"{report.scope_name}: reviews week {report.iso_week} – {report.reviews_this_week} new, "
-        f"{flagged} flagged theme{'s' if flagged != 1 else ''}, {len(report.needs_reply)} awaiting a reply"
+        f"{flagged} flagged theme{'s' if flagged != 1 else ''}, {report.needs_reply_count} awaiting a reply"
     )
     return " ".join(subject.split())  # no line breaks from configured names can reach a header
 

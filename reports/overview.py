@@ -1,8 +1,10 @@
 """Contexts of the site's index and theme pages, pure functions of the database like `build_context()`.
 
 A theme page is what staff tracking one theme work from: its weekly complaint and praise counts over
-the whole history, the weeks it was flagged, and every review that mentions it with the evidence
-highlighted and an anchor other pages link to.
+the whole history, the weeks it was flagged, and its quarters. Every review that mentions the theme
+is on the page of its quarter, with the evidence highlighted and an anchor other pages link to; a
+page per quarter keeps each page readable, and the cost of writing it bounded, however long the
+history grows.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ import duckdb
 from config import Settings
 from reports import queries
 from reports.charts import GREEN, VERMILLION, LineChart, build_line_chart
-from reports.context import ReviewView, _as_dicts, _Labels
+from reports.context import WEEK_REVIEWS_SHOWN, ReviewView, _as_dicts, _Labels
 from reports.paths import review_anchor
 from reports.text import mask_name, neutralise_controls, split_marked
-from reports.weeks import bound_week, label_week
+from reports.weeks import bound_week, label_quarter, label_week
 
 _WEEK = "date_trunc('week', timezone($zone, r.created_at))::DATE"
 
 THEME_WEEKS = f"""
-SELECT {_WEEK} AS week_start, m.polarity, count(DISTINCT m.review_id)
+SELECT {_WEEK} AS week_start,
+       count(DISTINCT m.review_id) FILTER (WHERE m.polarity = 'complaint'),
+       count(DISTINCT m.review_id) FILTER (WHERE m.polarity = 'praise'),
+       count(DISTINCT m.review_id)
 FROM mentions m JOIN reviews r USING (review_id)
 WHERE m.theme = $theme AND r.removed_at IS NULL AND r.created_at >= $since AND r.created_at < $until
 GROUP BY ALL
@@ -58,6 +63,12 @@ FROM (
 GROUP BY GROUPING SETS ((week_start, location_id), (week_start))
 """
 
+WEEK_COUNTS = f"""
+SELECT {_WEEK} AS week_start, count(*) FROM reviews r
+WHERE r.removed_at IS NULL AND r.created_at >= $since AND r.created_at < $until
+GROUP BY ALL
+"""
+
 INDEX_FLAGS = """
 SELECT week_start, location_id, count(*) FROM theme_flags
 WHERE status IS NOT NULL AND week_start BETWEEN $first AND $last
@@ -82,6 +93,18 @@ class ThemeFlag:
 
 
 @dataclass(frozen=True)
+class ThemeQuarter:
+    """One quarter of a theme: the weeks it spans and the reviews mentioning the theme in them."""
+
+    quarter: str  # e.g. "2026-Q1"
+    first_week: str
+    last_week: str
+    reviews: int
+    complaints: int
+    praise: int
+
+
+@dataclass(frozen=True)
 class ThemePage:
     theme: str
     label: str
@@ -90,8 +113,26 @@ class ThemePage:
     praise: tuple[int, ...]
     chart: LineChart
     flags: tuple[ThemeFlag, ...]
+    quarters: tuple[ThemeQuarter, ...]  # newest first
+    analysed_ever: bool
+
+    @property
+    def reviews(self) -> int:
+        return sum(q.reviews for q in self.quarters)
+
+
+@dataclass(frozen=True)
+class ThemeQuarterPage:
+    """The reviews of one quarter that mention a theme, newest first."""
+
+    theme: str
+    label: str
+    quarter: str
+    first_week: str
+    last_week: str
     reviews: tuple[ReviewView, ...]
     analysed_ever: bool
+    capped_weeks: frozenset[str] = frozenset()  # weeks whose whole-practice page lists only some reviews
 
 
 @dataclass(frozen=True)
@@ -128,15 +169,15 @@ def _window(settings: Settings, weeks: list[date]) -> dict[str, Any]:
 
 
 def build_theme_context(con: duckdb.DuckDBPyConnection, settings: Settings, theme: str, weeks: list[date]) -> ThemePage:
-    """The page of one theme over `weeks` (oldest first, consecutive): trend, flags, every mention."""
+    """The page of one theme over `weeks` (oldest first, consecutive): trend, flags, its quarters."""
     labels = _Labels(settings)
     params = {**_window(settings, weeks), "theme": theme}
-    counts: dict[tuple[date, str], int] = {
-        (week, polarity): n for week, polarity, n in queries.execute(con, THEME_WEEKS, params).fetchall()
+    counts: dict[date, tuple[int, int, int]] = {
+        week: (c, p, n) for week, c, p, n in queries.execute(con, THEME_WEEKS, params).fetchall()
     }
     iso = [label_week(w) for w in weeks]
-    complaints = tuple(counts.get((w, "complaint"), 0) for w in weeks)
-    praise = tuple(counts.get((w, "praise"), 0) for w in weeks)
+    complaints = tuple(counts.get(w, (0, 0, 0))[0] for w in weeks)
+    praise = tuple(counts.get(w, (0, 0, 0))[1] for w in weeks)
     peak = max([4, *complaints, *praise])
     step = max(1, -(-peak // 4))
     chart = build_line_chart(
@@ -151,6 +192,32 @@ def build_theme_context(con: duckdb.DuckDBPyConnection, settings: Settings, them
         ThemeFlag(label_week(week), status, n, baseline)
         for week, status, n, baseline in queries.execute(con, THEME_FLAGS, params).fetchall()
     )
+    quarters = []
+    for quarter, members in group_quarters(weeks).items():
+        totals = [counts.get(w, (0, 0, 0)) for w in members]
+        quarters.append(
+            ThemeQuarter(quarter, label_week(members[0]), label_week(members[-1]), sum(n for _, _, n in totals),
+                         sum(c for c, _, _ in totals), sum(p for _, p, _ in totals))
+        )
+    analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
+    return ThemePage(theme, labels.theme(theme), tuple(iso), complaints, praise, chart, flags, tuple(reversed(quarters)),
+                     analysed_ever)
+
+
+def group_quarters(weeks: list[date]) -> dict[str, list[date]]:
+    """The weeks (oldest first) grouped by the quarter of their Monday, oldest quarter first."""
+    grouped: dict[str, list[date]] = {}
+    for week in weeks:
+        grouped.setdefault(label_quarter(week), []).append(week)
+    return grouped
+
+
+def build_theme_quarter_context(
+    con: duckdb.DuckDBPyConnection, settings: Settings, theme: str, quarter: str, weeks: list[date]
+) -> ThemeQuarterPage:
+    """The reviews mentioning `theme` in `weeks` (the consecutive weeks of one quarter), newest first."""
+    labels = _Labels(settings)
+    params = {**_window(settings, weeks), "theme": theme}
     reviews = []
     for row in _as_dicts(queries.execute(con, THEME_REVIEWS, params)):
         author = mask_name(row["author"]) if settings.reports.mask_names else row["author"]
@@ -170,10 +237,16 @@ def build_theme_context(con: duckdb.DuckDBPyConnection, settings: Settings, them
                 label=row["label"],
                 is_safety=bool(row["is_safety"]),
                 themes=tuple((theme, labels.theme(theme), p) for p in row["polarities"]),
+                quarter=quarter,
             )
         )
     analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
-    return ThemePage(theme, labels.theme(theme), tuple(iso), complaints, praise, chart, flags, tuple(reviews), analysed_ever)
+    capped = frozenset()
+    if len(settings.locations) > 1:  # the reviews of a busy week are all on their location's page
+        capped = frozenset(label_week(week) for week, n in queries.execute(con, WEEK_COUNTS, params).fetchall()
+                           if n > WEEK_REVIEWS_SHOWN)
+    return ThemeQuarterPage(theme, labels.theme(theme), quarter, label_week(weeks[0]), label_week(weeks[-1]),
+                            tuple(reviews), analysed_ever, capped)
 
 
 def list_themes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:

@@ -26,8 +26,11 @@ def week_page(iso_week: str, location_id: str | None) -> PurePosixPath:
     return PurePosixPath(iso_week) / name
 
 
-def theme_page(theme: str) -> PurePosixPath:
-    return PurePosixPath("themes") / f"{_slug(theme)}.html"
+def theme_page(theme: str, quarter: str | None = None) -> PurePosixPath:
+    """A theme's page (trend, flags, its quarters) or, with `quarter` ("2026-Q1"), the page listing
+    the reviews of that quarter that mention it. The dot cannot occur in a slug, so names never clash."""
+    name = _slug(theme) if quarter is None else f"{_slug(theme)}.{quarter}"
+    return PurePosixPath("themes") / f"{name}.html"
 
 
 def review_anchor(review_id: str) -> str:

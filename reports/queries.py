@@ -109,12 +109,15 @@ ORDER BY st.review_id, st.char_start
 NEEDS_REPLY = SCOPE + """
 , complaint_spans AS (
     SELECT review_id, list(DISTINCT theme ORDER BY theme) AS themes, list([char_start, char_end]) AS spans
-    FROM mentions WHERE polarity = 'complaint' GROUP BY review_id
+    FROM mentions
+    WHERE polarity = 'complaint' AND review_id IN (SELECT review_id FROM scoped WHERE NOT replied)
+    GROUP BY review_id
 )
-SELECT sc.*, c.themes, c.spans
+SELECT sc.*, c.themes, c.spans, count(*) OVER () AS waiting
 FROM scoped sc LEFT JOIN complaint_spans c USING (review_id)
 WHERE NOT sc.replied AND (c.review_id IS NOT NULL OR sc.label = 'negative' OR sc.rating <= 2)
 ORDER BY sc.created_at, sc.review_id
+LIMIT $limit
 """
 
 THEME_RATED_COMPLAINTS = SCOPE + """

@@ -91,9 +91,14 @@ def link_week(root: str, iso_week: str, location_id: str | None = None, anchor: 
     return f"{href}#{anchor}" if anchor else href
 
 
-def link_theme(root: str, theme: str, anchor: str | None = None) -> str:
-    href = root + str(paths.theme_page(theme))
+def link_theme(root: str, theme: str, anchor: str | None = None, quarter: str | None = None) -> str:
+    href = root + str(paths.theme_page(theme, quarter))
     return f"{href}#{anchor}" if anchor else href
+
+
+def link_mention(root: str, theme: str, review) -> str:
+    """Link to a review on the theme's page of the quarter it was written in (where its anchor is)."""
+    return link_theme(root, theme, review.anchor, review.quarter)
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +121,7 @@ def build_environment() -> Environment:
         judge=judge_change,
         day=format_date,
     )
-    env.globals.update(link_week=link_week, link_theme=link_theme)
+    env.globals.update(link_week=link_week, link_theme=link_theme, link_mention=link_mention)
     return env
 
 

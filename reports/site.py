@@ -5,11 +5,13 @@ Layout of `settings.site_dir` (every page self-contained, all links relative):
     index.html                      every week and location, every theme
     2026-W05/index.html             the week for the whole practice (+ index.email.json, the email summary)
     2026-W05/location-<id>.html     the week for one location (+ location-<id>.email.json)
-    themes/<theme>.html             one theme: weekly trend, flags, every mention
+    themes/<theme>.html             one theme: weekly trend, flags, its quarters
+    themes/<theme>.2026-Q1.html     every review of one quarter that mentions the theme
 
-A week page is skipped when a page with the same input fingerprint is already there (the fingerprint
-covers the rows the page reads, the names it shows, its neighbours and the report code itself), so a
-re-run rewrites only what changed. The index and theme pages are always rewritten.
+Every page is skipped when a page with the same input fingerprint is already there, so a re-run
+rewrites only what changed. A fingerprint covers the rows the page reads (through per-week digests of
+the reviews and their analysis, computed for all weeks in one query), the names it shows, its
+neighbours and the report code itself: a run when nothing changed writes no page.
 """
 
 from __future__ import annotations
@@ -31,20 +33,25 @@ from reports import paths, queries
 from reports.context import TREND_WEEKS, build_context
 from reports.email import render_summary
 from reports.labels import load_theme_labels
-from reports.overview import build_index_context, build_theme_context, list_themes
+from reports.overview import (
+    build_index_context,
+    build_theme_context,
+    build_theme_quarter_context,
+    group_quarters,
+    list_themes,
+)
 from reports.render import render_page
 from reports.weeks import label_week, list_weeks, shift_week, week_of
 
 _FINGERPRINT = re.compile(rb'<meta name="reviewpulse-fingerprint" content="([0-9a-f]{16,64})">')
 
+# The analysis replaces a review's sentiment, sentences, mentions and staff mentions together, with a
+# new `analyzed_at`: hashing that stands for its mention rows without reading them.
 REVIEW_DIGESTS = """
-WITH m AS (SELECT review_id, bit_xor(hash(m)) AS h FROM mentions m GROUP BY review_id),
-     st AS (SELECT review_id, bit_xor(hash(st)) AS h FROM staff_mentions st GROUP BY review_id)
 SELECT r.location_id, date_trunc('week', timezone($zone, r.created_at))::DATE,
        bit_xor(hash(r.review_id, r.content_hash, r.source, r.created_at, r.reply_at, r.removed_at,
-                    s.content_hash, s.score, s.label, s.is_safety, s.analyzer_version, m.h, st.h))
+                    s.content_hash, s.score, s.label, s.is_safety, s.analyzer_version, s.analyzed_at))
 FROM reviews r LEFT JOIN review_sentiment s USING (review_id)
-     LEFT JOIN m USING (review_id) LEFT JOIN st USING (review_id)
 GROUP BY ALL
 """
 FLAG_DIGESTS = "SELECT location_id, week_start, bit_xor(hash(tf)) FROM theme_flags tf GROUP BY ALL"
@@ -106,33 +113,67 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class _Fingerprints:
-    """Cheap digests of the rows each week page reads, computed once per run."""
+    """Cheap digests of the rows each page reads, computed once per run (one query per table)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings):
-        self.reviews: dict[tuple[str, date], int] = {
+        self.reviews: dict[tuple[str | None, date], int] = {
             (loc, week): h for loc, week, h in queries.execute(con, REVIEW_DIGESTS, {"zone": settings.timezone}).fetchall()
         }
+        for (_, week), h in list(self.reviews.items()):  # the whole practice: every location's digest combined
+            self.reviews[(None, week)] = self.reviews.get((None, week), 0) ^ h
         self.flags: dict[tuple[str, date], int] = {(loc, week): h for loc, week, h in con.execute(FLAG_DIGESTS).fetchall()}
         self.analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
         self.names = json.dumps(
             [settings.practice, settings.timezone, settings.reports.mask_names,
              [(loc.id, loc.name) for loc in settings.locations], sorted(load_theme_labels(settings).items())]
         )
+        everything = [sorted(self.reviews.items(), key=str), sorted(self.flags.items(), key=str)]
+        self.everything = hashlib.sha256(json.dumps(everything, default=str).encode()).hexdigest()
+
+    def _digest(self, *parts: object) -> str:
+        text = "\x1f".join([_code_digest(), self.names, str(self.analysed_ever), *(json.dumps(p, default=str) for p in parts)])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def page(self, location_id: str | None, week: date, nav: dict) -> str:
-        window = [shift_week(week, -i) for i in range(TREND_WEEKS)]
-        parts = [_code_digest(), self.names, str(self.analysed_ever), json.dumps(nav, default=str), str(location_id), str(week)]
-        for day in window:
-            if location_id is None:
-                combined = 0
-                for (loc, w), h in self.reviews.items():
-                    if w == day:
-                        combined ^= h
-                parts.append(str(combined))
-            else:
-                parts.append(str(self.reviews.get((location_id, day), 0)))
-        parts.append(str(self.flags.get((location_id or "*", week), 0)))
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+        """A week page: its 12 weeks of reviews, its flags, its navigation."""
+        window = [self.reviews.get((location_id, shift_week(week, -i)), 0) for i in range(TREND_WEEKS)]
+        return self._digest("week", nav, location_id, week, window, self.flags.get((location_id or "*", week), 0))
+
+    def whole(self, kind: str, *parts: object) -> str:
+        """The index or a theme's page: they read every week of the site."""
+        return self._digest(kind, self.everything, *parts)
+
+    def quarter(self, theme: str, quarter: str, weeks: list[date]) -> str:
+        """A theme's quarter page: the reviews of its weeks for the whole practice."""
+        return self._digest("quarter", theme, quarter, weeks, [self.reviews.get((None, w), 0) for w in weeks])
+
+
+def build_nav(week: date, present: set[date], locations: list[tuple[str, str]]) -> dict:
+    """The navigation of a week page: its neighbours (when they have pages) and the locations."""
+    previous, following = shift_week(week, -1), shift_week(week, 1)
+    return {
+        "previous": label_week(previous) if previous in present else None,
+        "next": label_week(following) if following in present else None,
+        "locations": locations,
+    }
+
+
+def write_week_page(
+    con: duckdb.DuckDBPyConnection, settings: Settings, week: date, location_id: str | None, nav: dict,
+    fingerprint: str = "",
+) -> Path:
+    """Build and write one week's page (and its e-mail summary) for the practice or one location.
+
+    Side effects: writes `<site_dir>/<iso week>/<page>.html` and `.email.json`; returns the page.
+    """
+    page = settings.site_dir / paths.week_page(label_week(week), location_id)
+    report = build_context(con, settings, location_id, week)
+    html = render_page("week.html", report=report, nav=nav, root="../", practice=settings.practice,
+                       timezone=settings.timezone, fingerprint=fingerprint)
+    _write_atomically(page, html)
+    _write_atomically(page.with_suffix(".email.json"),
+                      json.dumps(render_summary(report, page.name), ensure_ascii=False, indent=1))
+    return page
 
 
 def write_reports(
@@ -162,39 +203,42 @@ def write_reports(
     locations = [(loc.id, loc.name) for loc in settings.locations]
     present = set(site_weeks)
 
+    def write_if_changed(page: Path, fingerprint: str, write, companion: Path | None = None) -> None:
+        if _read_fingerprint(page) == fingerprint and (companion is None or companion.exists()):
+            run.unchanged.append(page)
+            return
+        write(fingerprint)
+        run.pages.append(page)
+
+    def render_to(page: Path, template: str, build, root: str = "../"):
+        def write(fingerprint: str) -> None:
+            _write_atomically(page, render_page(template, page=build(), root=root, practice=settings.practice,
+                                                timezone=settings.timezone, fingerprint=fingerprint))
+        return write
+
     for week in targets:
-        iso = label_week(week)
-        previous, following = shift_week(week, -1), shift_week(week, 1)
-        nav = {
-            "previous": label_week(previous) if previous in present else None,
-            "next": label_week(following) if following in present else None,
-            "locations": locations,
-        }
+        nav = build_nav(week, present, locations)
         for location_id in [None, *(loc_id for loc_id, _ in locations)]:
-            page = site_dir / paths.week_page(iso, location_id)
-            summary = page.with_suffix(".email.json")
-            fingerprint = prints.page(location_id, week, nav)
-            if _read_fingerprint(page) == fingerprint and summary.exists():
-                run.unchanged.append(page)
-                continue
-            report = build_context(con, settings, location_id, week)
-            html = render_page("week.html", report=report, nav=nav, root="../", practice=settings.practice,
-                               timezone=settings.timezone, fingerprint=fingerprint)
-            _write_atomically(page, html)
-            _write_atomically(summary, json.dumps(render_summary(report, page.name), ensure_ascii=False, indent=1))
-            run.pages.append(page)
+            page = site_dir / paths.week_page(label_week(week), location_id)
+            write_if_changed(page, prints.page(location_id, week, nav),
+                             lambda f, w=week, loc=location_id, n=nav: write_week_page(con, settings, w, loc, n, f),
+                             companion=page.with_suffix(".email.json"))
 
     if site_weeks:
+        quarters = group_quarters(site_weeks)
         for theme in list_themes(con, settings):
-            page = site_dir / paths.theme_page(theme)
-            context = build_theme_context(con, settings, theme, site_weeks)
-            _write_atomically(page, render_page("theme.html", page=context, root="../", practice=settings.practice,
-                                                timezone=settings.timezone, fingerprint=""))
-            run.pages.append(page)
-    index = build_index_context(con, settings, site_weeks)
-    _write_atomically(site_dir / "index.html", render_page("index.html", page=index, root="", practice=settings.practice,
-                                                          timezone=settings.timezone, fingerprint=""))
-    run.pages.append(site_dir / "index.html")
+            write_if_changed(
+                site_dir / paths.theme_page(theme), prints.whole("theme", theme, site_weeks[0], site_weeks[-1]),
+                render_to(site_dir / paths.theme_page(theme), "theme.html",
+                          lambda t=theme: build_theme_context(con, settings, t, site_weeks)),
+            )
+            for quarter, members in quarters.items():
+                page = site_dir / paths.theme_page(theme, quarter)
+                write_if_changed(page, prints.quarter(theme, quarter, members), render_to(
+                    page, "theme_quarter.html", lambda t=theme, q=quarter, m=members: build_theme_quarter_context(con, settings, t, q, m)))
+    index = site_dir / "index.html"
+    write_if_changed(index, prints.whole("index", site_weeks[:1], site_weeks[-1:]),
+                     render_to(index, "index.html", lambda: build_index_context(con, settings, site_weeks), root=""))
     if site_weeks:
         newest = site_dir / paths.week_page(label_week(site_weeks[-1]), None)
         run.newest = newest if newest.exists() else None

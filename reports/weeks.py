@@ -44,3 +44,8 @@ def bound_week(week_start: date, zone: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(week_start, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(week_start + timedelta(weeks=1), datetime.min.time(), tzinfo=zone)
     return start, end
+
+
+def label_quarter(week_start: date) -> str:
+    """The quarter a week belongs to (by its Monday), e.g. "2026-Q1": theme pages list reviews per quarter."""
+    return f"{week_start.year}-Q{(week_start.month - 1) // 3 + 1}"

@@ -86,7 +86,11 @@ def test_one_page_per_finished_week_and_location_an_index_and_theme_pages(writte
 
 def test_every_relative_link_and_anchor_resolves(written):
     _, settings, _ = written
-    root = settings.site_dir
+    assert count_resolved_links(settings.site_dir) > 500
+
+
+def count_resolved_links(root: Path) -> int:
+    """Check that every link of every page resolves, anchors included; return how many there are."""
     pages = {p: parse(p) for p in root.rglob("*.html")}
     checked = 0
     for path, page in pages.items():
@@ -98,7 +102,27 @@ def test_every_relative_link_and_anchor_resolves(written):
             if parts.fragment:
                 assert parts.fragment in pages[target].ids, f"{path.relative_to(root)}: missing anchor {href}"
             checked += 1
-    assert checked > 500
+    return checked
+
+
+def test_busy_weeks_show_the_first_reviews_and_quotes_and_link_the_rest_where_they_are(tmp_path, monkeypatch):
+    import reports.context
+    import reports.overview
+
+    # Limits this small make the fixture's weeks "busy" (a real page shows 100 reviews and 10 quotes).
+    for module in (reports.context, reports.overview):
+        monkeypatch.setattr(module, "WEEK_REVIEWS_SHOWN", 2)
+    monkeypatch.setattr(reports.context, "NEEDS_REPLY_SHOWN", 1)
+    monkeypatch.setattr(reports.context, "QUOTES_PER_THEME", 1)
+    con, settings, run = _write_site(tmp_path)
+    html = run.newest.read_text(encoding="utf-8")
+
+    assert "This week's reviews (5)</h2>" in html and "The first 2 are listed here" in html
+    assert html.count('<blockquote class="review" id="r-') == 2
+    assert "Reviews that need a reply (4)</h2>" in html and "the oldest 1 are shown" in html
+    assert 'the others are on <a href="../themes/phone_access.2026-Q1.html">' in html
+    assert count_resolved_links(settings.site_dir) > 500  # quotes and replies link to pages that list them
+    con.close()
 
 
 def test_pages_are_self_contained_and_review_text_is_inert(written):
@@ -115,8 +139,8 @@ def test_pages_are_self_contained_and_review_text_is_inert(written):
     assert "\u202e" not in html
     assert "http://" not in html and "https://" not in html and "<link" not in html
     assert "<mark>I called five times and nobody answered the phone.</mark>" in html
-    # The quote links to the review's anchor on the theme page, built from the review id only.
-    assert f'href="../themes/phone_access.html#{review_anchor(review_id("m1"))}"' in html
+    # The quote links to the review's anchor on the theme's page of its quarter, built from the review id only.
+    assert f'href="../themes/phone_access.2026-Q1.html#{review_anchor(review_id("m1"))}"' in html
     assert "@media print" in html
 
 
@@ -125,11 +149,11 @@ def test_a_rerun_rewrites_only_the_pages_whose_inputs_changed(site):
     root = settings.site_dir
     before = {p: p.stat().st_mtime_ns for p in week_pages(root)}
 
+    everything = {p: p.stat().st_mtime_ns for p in root.rglob("*.html")}
     again = write_reports(con, settings, now=NOW)
-    assert not set(again.pages) & set(before)  # no week page rewritten
-    assert set(again.unchanged) == set(before)
-    assert {p: p.stat().st_mtime_ns for p in week_pages(root)} == before
-    assert root / "index.html" in again.pages  # index and themes are always rewritten
+    assert again.pages == []  # nothing changed: no page rewritten, not even the index or a theme page
+    assert set(again.unchanged) == set(everything)
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*.html")} == everything
 
     # The owner answers m5 (main, 2026-W08): that week and the next (whose 12 weeks include it) change,
     # for the practice and for Main Street, but not East Side or earlier weeks.
@@ -138,6 +162,10 @@ def test_a_rerun_rewrites_only_the_pages_whose_inputs_changed(site):
     assert sorted(str(p.relative_to(root)) for p in changed.pages if p in before) == [
         "2026-W08/index.html", "2026-W08/location-main.html", "2026-W09/index.html", "2026-W09/location-main.html",
     ]
+    # Pages of every week (the index, each theme's trend page) and the quarter pages of its quarter only.
+    themes = {p.stem for p in (root / "themes").glob("*.html") if "." not in p.stem}
+    assert {str(p.relative_to(root)) for p in changed.pages if p not in before} == {"index.html"} | {
+        f"themes/{t}.html" for t in themes} | {f"themes/{t}.2026-Q1.html" for t in themes}
     assert review_anchor(review_id("m5")) not in _needs_reply_section(root / "2026-W09" / "index.html")
 
 
