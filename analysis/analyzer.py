@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from analysis import sentiment
 from analysis.sentences import Span, split_clauses, split_sentences
 from analysis.staff import StaffMatcher
+from analysis.matcher import TaxonomyIndex
 from analysis.taxonomy import Taxonomy
 from analysis.themes import ThemeHit, find_theme_hits
 from analysis.vader_fast import FastVader
 from config import StaffMember
+
+CLAUSE_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +95,24 @@ class Analyzer:
 
     def __init__(self, taxonomy: Taxonomy, staff: Iterable[StaffMember] = ()):
         self.taxonomy = taxonomy
+        # Only the theme expressions whose literals occur in a clause are searched (analysis/matcher.py).
+        self.index = TaxonomyIndex(taxonomy)
         # Exactly vaderSentiment's scores, computed faster (see analysis/vader_fast.py).
         self.vader = FastVader()
         self.staff = StaffMatcher(staff)
+        # What a clause's text alone decides (cue hits, theme hits), by clause text: the same short
+        # clauses ("Highly recommend", "The staff were lovely") recur across thousands of reviews.
+        self._clause_cache: dict[str, tuple[sentiment.ClauseCues, list[ThemeHit]]] = {}
+
+    def _read_clause(self, text: str) -> tuple[sentiment.ClauseCues, list[ThemeHit]]:
+        found = self._clause_cache.get(text)
+        if found is None:
+            cues = sentiment.read_clause_cues(text, self.taxonomy.cues)
+            found = cues, find_theme_hits(text, cues.vader_text, self.index.narrow(text, cues.vader_text))
+            if len(self._clause_cache) >= CLAUSE_CACHE_SIZE:
+                self._clause_cache.clear()
+            self._clause_cache[text] = found
+        return found
 
     def analyze(self, text: str | None, rating: int | None = None) -> ReviewResult:
         """Analyse one review; a review without text is scored from its stars alone."""
@@ -108,8 +126,7 @@ class Analyzer:
         clauses: list[_Clause] = []
         for index, sentence in enumerate(sentences):
             for span in split_clauses(text, sentence):
-                clause_cues = sentiment.read_clause_cues(span.text, cues)
-                hits = find_theme_hits(span.text, clause_cues.vader_text, self.taxonomy)
+                clause_cues, hits = self._read_clause(span.text)
                 clauses.append(_Clause(index, span, clause_cues, hits))
         # "I would have given 5 stars, but ..." : what follows the counterfactual is its complaint.
         for before, after in zip(clauses, clauses[1:]):

@@ -155,3 +155,92 @@ def test_combined_taxonomy_regexes_match_exactly_what_the_plain_join_matches():
         plain = re.compile("|".join(f"(?:{p})" for p in r.regexes), re.IGNORECASE)
         for clause in clauses:
             assert [m.span() for m in r.combined.finditer(clause)] == [m.span() for m in plain.finditer(clause)]
+
+
+# -- the literal prefilter of the taxonomy (analysis/literals.py, analysis/matcher.py) --------------
+
+def _real_clauses(limit: int) -> list[str]:
+    from analysis.sentences import split_clauses, split_sentences
+
+    texts = []
+    if (DATA / "nhs-feedback").is_dir():
+        with (DATA / "nhs-feedback/phase1_care_opinion.csv").open(encoding="utf-8", errors="replace", newline="") as fp:
+            texts = [row["feedback"] for row in csv.DictReader(fp) if row.get("feedback")][:limit]
+    return [c.text for t in texts for s in split_sentences(t) for c in split_clauses(t, s)]
+
+
+# Clauses where case folding, word lists, masks and exclusions matter.
+TRICKY_CLAUSES = [
+    "NOBODY CALLED ME BACK", "nobody called me back", "No problems getting through on the phone",
+    "The receptionist was RUDE and dismissive", "Dr. Patel was kind", "ſtill waiting for a call back",
+    "İ waited 3 hours", "the KELVIN-sign \u212aind nurse", "waited ages to get an appointment", "",
+    "couldn’t get through", "rang and rang", "Called an ambulance", "booked in at reception",
+]
+
+
+def test_required_literals_are_in_every_match():
+    import re
+
+    from analysis.literals import fold, required_literals
+    from analysis.taxonomy import LIST_FIELDS
+
+    taxonomy = load_taxonomy()
+    regexes = [r for theme in taxonomy.themes for field in LIST_FIELDS for r in getattr(theme, field).regexes]
+    regexes += [r"(?:book|schedul\w*)\s+(?:an?\s+)?appointments?", r"call(?:ed)?\s+back", r"[a-c]x", r"\d+ hours"]
+    clauses = _clauses(200, seed=13) + _real_clauses(400) + TRICKY_CLAUSES
+    folded = [fold(c) for c in clauses]
+    known = 0
+    for regex in regexes:
+        groups = required_literals(regex)
+        known += bool(groups)
+        compiled = re.compile(regex, re.IGNORECASE)
+        for clause, text in zip(clauses, folded):
+            if compiled.search(clause) is not None:
+                assert all(any(lit in text for lit in group) for group in groups), (regex, clause)
+    assert known >= len(regexes) - 2  # nearly every expression has literals to skip it by
+    assert set(required_literals(r"call(?:ed)?\s+back")) == {frozenset({"call"}), frozenset({"back"})}
+    assert set(required_literals(r"(?:book|schedul\w*)\s+x")) == {frozenset({"book", "schedul"}), frozenset({"x"})}
+    assert required_literals(r"[a-c]x\d") == [frozenset({"x"})]
+    assert required_literals(r"\w+") == []
+
+
+def test_fold_compares_characters_as_ignorecase_does():
+    import re
+
+    from analysis.literals import fold
+
+    for a, b in (("ſ", "s"), ("\u212a", "k"), ("ı", "i"), ("İ", "i"), ("Σ", "ς"), ("ß", "ß"), ("É", "é")):
+        assert bool(re.fullmatch(re.escape(b), a, re.IGNORECASE)) == (fold(a) == fold(b)), (a, b)
+
+
+def test_narrowed_taxonomy_finds_exactly_the_hits_of_the_whole_taxonomy():
+    """The optimised matcher against the straightforward one: every theme, every expression, in order."""
+    from analysis.matcher import TaxonomyIndex
+    from analysis.sentiment import read_clause_cues
+    from analysis.themes import find_theme_hits
+
+    taxonomy = load_taxonomy()
+    index = TaxonomyIndex(taxonomy)
+    clauses = _clauses(400, seed=17) + _real_clauses(600) + TRICKY_CLAUSES
+    hits = 0
+    for clause in clauses:
+        masked = read_clause_cues(clause, taxonomy.cues).vader_text
+        expected = find_theme_hits(clause, masked, taxonomy)
+        assert find_theme_hits(clause, masked, index.narrow(clause, masked)) == expected, clause
+        hits += len(expected)
+    assert hits > 500
+
+
+def test_analyzer_results_equal_those_of_the_whole_taxonomy_search():
+    """Clause cache and narrowed matching on, against an analyzer searching every expression."""
+    taxonomy = load_taxonomy()
+    fast = Analyzer(taxonomy)
+
+    class Whole:  # a narrow() that hands back the whole taxonomy: the reference search
+        def narrow(self, text, masked=None):
+            return taxonomy
+
+    reference = Analyzer(taxonomy)
+    reference.index = Whole()
+    reviews = [(r.text, r.rating) for r in generate.iter_corpus(300, seed=23)] * 2  # the second round is cached
+    assert [fast.analyze(t, r) for t, r in reviews] == [reference.analyze(t, r) for t, r in reviews]

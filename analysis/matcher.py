@@ -1,0 +1,153 @@
+"""Matching the taxonomy against a clause with one keyword pass instead of a search per expression.
+
+Searching every theme's expressions in every clause is what analysis spends most of its time on,
+although most clauses mention one or two themes. `TaxonomyIndex` puts the literals each expression
+needs (analysis/literals.py) into one Aho-Corasick automaton; one pass over a clause finds which
+expressions can possibly match. `TaxonomyIndex.narrow(text, masked)` returns a view of the taxonomy
+holding only the themes with such expressions, whose rules try only those expressions, in their
+order. `analysis.themes.find_theme_hits` runs unchanged on the view, so the matching logic stays in
+one place and gives exactly the hits it gives on the whole taxonomy (an expression skipped cannot
+match: the text lacks every literal it needs). tests/test_perf_equivalence.py checks this.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import ahocorasick
+
+from analysis.literals import fold, required_literals
+from analysis.taxonomy import LIST_FIELDS, Rules, Taxonomy
+
+
+class _RulesView:
+    """A field's rules narrowed to the expressions that may match (indices in order)."""
+
+    __slots__ = ("_rules", "_tries")
+
+    def __init__(self, rules: Rules, tries: list[tuple[int, re.Pattern[str]]]):
+        self._rules = rules
+        self._tries = tries
+
+    def find(self, text: str) -> tuple[int, re.Match[str]] | None:
+        """What `Rules.find` returns: (index, match) of the first expression matching `text`."""
+        for index, regex in self._tries:
+            match = regex.search(text)
+            if match is not None:
+                return index, match
+        return None
+
+    def any(self, text: str) -> bool:
+        return any(regex.search(text) is not None for _, regex in self._tries)
+
+    def __getattr__(self, name: str):  # sources, regexes, combined: those of the whole field
+        return getattr(self._rules, name)
+
+
+class _ThemeView:
+    __slots__ = ("_theme", "id", "name", *LIST_FIELDS)
+
+    def __init__(self, theme, fields: dict[str, _RulesView]):
+        self._theme = theme
+        self.id = theme.id
+        self.name = theme.name
+        for field in LIST_FIELDS:
+            setattr(self, field, fields[field])
+
+    def __getattr__(self, name: str):
+        return getattr(self._theme, name)
+
+
+class _TaxonomyView:
+    __slots__ = ("_taxonomy", "themes")
+
+    def __init__(self, taxonomy: Taxonomy, themes: tuple[_ThemeView, ...]):
+        self._taxonomy = taxonomy
+        self.themes = themes
+
+    @property
+    def cues(self):
+        return self._taxonomy.cues
+
+    def __getattr__(self, name: str):
+        return getattr(self._taxonomy, name)
+
+
+class TaxonomyIndex:
+    """The taxonomy's theme expressions indexed by the literals they need; built once per process."""
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self._themes = taxonomy.themes
+        # Expression e (numbered in taxonomy order: theme, field, index) owns bit e, set when a
+        # literal of its most selective set is found; its other sets get bits after all of those.
+        # It may match only when every one of its bits is set.
+        self._entries: list[tuple[int, str, int, re.Pattern[str], int]] = []
+        literals_of: list[list[frozenset[str] | None]] = []
+        for theme_no, theme in enumerate(taxonomy.themes):
+            for field in LIST_FIELDS:
+                for index, regex in enumerate(getattr(theme, field).regexes):
+                    self._entries.append((theme_no, field, index, re.compile(regex, re.IGNORECASE), 0))
+                    literals_of.append(required_literals(regex) or [None])
+        self._always = 0  # bits of expressions without known literals: always set
+        literal_bits: dict[str, int] = {}
+        next_bit = len(self._entries)
+        for e, groups in enumerate(literals_of):
+            need = 0
+            for g, literals in enumerate(groups):
+                bit = 1 << (e if g == 0 else next_bit)
+                next_bit += g > 0
+                need |= bit
+                if literals is None:
+                    self._always |= bit
+                for literal in literals or ():
+                    literal_bits[literal] = literal_bits.get(literal, 0) | bit
+            theme_no, field, index, regex, _ = self._entries[e]
+            self._entries[e] = (theme_no, field, index, regex, need)
+        self._primary = (1 << len(self._entries)) - 1
+        self._automaton = ahocorasick.Automaton()
+        for literal, bits in literal_bits.items():
+            self._automaton.add_word(literal, bits)
+        self._indexed = bool(literal_bits)
+        if self._indexed:
+            self._automaton.make_automaton()
+        self._never = [
+            {field: _RulesView(getattr(theme, field), []) for field in LIST_FIELDS} for theme in taxonomy.themes
+        ]
+
+    def possible(self, texts: Iterable[str]) -> int:
+        """The bits of the literal sets found in `texts` (and of expressions without literals)."""
+        found = self._always
+        if self._indexed:
+            automaton = self._automaton
+            for text in texts:
+                for _, bits in automaton.iter(fold(text)):
+                    found |= bits
+        return found
+
+    def narrow(self, text: str, masked: str | None = None) -> _TaxonomyView:
+        """A view of the taxonomy for one clause (`masked`: the same clause with idioms masked).
+
+        It holds only the themes with an expression that may match `text` or `masked`, and each
+        field tries only those expressions, in order; no side effects.
+        """
+        found = self.possible((text,) if masked is None or masked == text else (text, masked))
+        candidates = found & self._primary
+        tries: dict[int, dict[str, list[tuple[int, re.Pattern[str]]]]] = {}
+        if candidates:
+            bits = bin(candidates)[:1:-1]  # bit e is character e
+            entries = self._entries
+            e = bits.find("1")
+            while e >= 0:
+                theme_no, field, index, regex, need = entries[e]
+                if found & need == need:
+                    tries.setdefault(theme_no, {}).setdefault(field, []).append((index, regex))
+                e = bits.find("1", e + 1)
+        themes = []
+        for theme_no, fields in tries.items():
+            views = dict(self._never[theme_no])
+            for field, found_tries in fields.items():
+                views[field] = _RulesView(views[field]._rules, found_tries)
+            themes.append(_ThemeView(self._themes[theme_no], views))
+        return _TaxonomyView(self.taxonomy, tuple(themes))
