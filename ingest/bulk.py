@@ -14,18 +14,19 @@ reference would (an unexpected shape, anything DuckDB refuses, a record Python r
 
 from __future__ import annotations
 
-import codecs
+import csv
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from config import Source
-from ingest import gbp
+from config import Columns, Source
+from ingest import csvfile, gbp
 from ingest.model import Review
 from ingest.store import FastPathUnavailable, FastStage, ImportTarget, append_rows, build_row
 
@@ -175,9 +176,9 @@ def _resolve_refs(con: duckdb.DuckDBPyConnection, resolve_location: Callable[[Re
     })
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, pa.Array]) -> None:
+def _register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, pa.Array] | pa.Table) -> None:
     """Create the temp table `name` from Arrow columns."""
-    table = pa.table(columns)
+    table = columns if isinstance(columns, pa.Table) else pa.table(columns)
     con.register("rp_arrow", table)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM rp_arrow")
@@ -232,7 +233,7 @@ def stage_google(
         return con.execute("SELECT count(*) FROM staging").fetchone()[0] + append_rows(
             con,
             (build_row(seq, gbp.parse_review(json.loads(record), where=f"reviews[{seq}]", location_hint=hint),
-                       target, resolve_location, seen_at) for seq, record in _irregular(con)),
+                       target, resolve_location, seen_at) for seq, record in _irregular(con, "seq, CAST(r AS VARCHAR)", "NOT regular", "seq")),
             create=False,
         )
     except Unavailable:
@@ -249,23 +250,254 @@ def build_fast_stage(path: Path, *, source: Source, file: str, target: ImportTar
     if source.type in ("google", "gbp_api"):
         return lambda con, seen_at: stage_google(con, path, file=file, target=target,
                                                  resolve_location=resolve_location, seen_at=seen_at)
+    if source.type == "csv":
+        return lambda con, seen_at: stage_csv(con, path, file=file, source=source, tz=tz, target=target,
+                                              resolve_location=resolve_location, seen_at=seen_at)
     return None
 
 
-def _irregular(con: duckdb.DuckDBPyConnection, batch: int = 1000) -> Iterator[tuple[int, str]]:
-    """(seq, record) of the records the SQL did not normalise, in file order, a batch at a time."""
+def _irregular(con: duckdb.DuckDBPyConnection, select: str, where: str, order: str, batch: int = 1000) -> Iterator[tuple]:
+    """Rows of `rp_records` the SQL did not normalise, in file order, a batch at a time."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE rp_irregular AS SELECT row_number() OVER (ORDER BY seq) AS k, seq,"
-        " CAST(r AS VARCHAR) AS r FROM rp_records WHERE NOT regular ORDER BY seq"
+        f"CREATE OR REPLACE TEMP TABLE rp_irregular AS SELECT row_number() OVER (ORDER BY {order}) AS rp_k, {select}"
+        f" FROM rp_records WHERE {where}"
     )
     start = 1
-    while rows := con.execute("SELECT seq, r FROM rp_irregular WHERE k >= ? AND k < ? ORDER BY k", [start, start + batch]).fetchall():
+    while rows := con.execute("SELECT * EXCLUDE (rp_k) FROM rp_irregular WHERE rp_k >= ? AND rp_k < ? ORDER BY rp_k",
+                              [start, start + batch]).fetchall():
         yield from rows
         start += batch
 
 
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what a fast path left behind (after it gave up, or once the import is merged)."""
-    con.execute("DROP TABLE IF EXISTS rp_document; DROP TABLE IF EXISTS rp_elements; DROP TABLE IF EXISTS rp_shapes;"
+    con.execute("DROP TABLE IF EXISTS rp_document; DROP TABLE IF EXISTS rp_csv; DROP TABLE IF EXISTS rp_offsets; DROP TABLE IF EXISTS rp_elements; DROP TABLE IF EXISTS rp_shapes;"
                 " DROP TABLE IF EXISTS rp_records; DROP TABLE IF EXISTS rp_locations;"
                 " DROP TABLE IF EXISTS rp_irregular")
+
+
+# -- CSV ---------------------------------------------------------------------------------------------
+
+# Characters Python's str.strip() removes (str.isspace()), for values the parser strips.
+_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+# The local date forms `datetime.fromisoformat` reads exactly as DuckDB's cast to TIMESTAMP does.
+_LOCAL_TIME = r"^\d{4}-[01]\d-[0-3]\d([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$"
+
+
+def _diverges(data: bytes) -> bool:
+    """Whether `data` holds a quote placement DuckDB's CSV reader and Python's csv module read
+    differently: a quote after blanks at the start of a field (DuckDB drops the blanks, Python keeps the
+    field as written) or blanks after a closing quote (Python refuses the row). Inside a quoted text
+    the same bytes are harmless, but telling them apart needs a parser; the Python one reads those files.
+    """
+    for pair in (b' "', b'\t"'):
+        i = data.find(pair)
+        while i >= 0:
+            j = i
+            while j > 0 and data[j - 1] in b" \t":
+                j -= 1
+            if j == 0 or data[j - 1] in b",\r\n":
+                return True
+            i = data.find(pair, i + 1)
+    for pair in (b'" ', b'"\t'):
+        i = data.find(pair)
+        while i >= 0:
+            j = i + 1
+            while j < len(data) and data[j] in b" \t":
+                j += 1
+            if j == len(data) or data[j] in b",\r\n":
+                return True
+            i = data.find(pair, i + 1)
+    return False
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _local_time(column: str) -> str:
+    """SQL: a regular local date string read in the practice's zone, as UTC (`rp_offsets` gives the
+    zone's offset per day); NULL when irregular or on a day with a daylight-saving change."""
+    local = f"TRY_CAST({column} AS TIMESTAMP)"
+    return (f"CASE WHEN regexp_matches({column}, '{_LOCAL_TIME}') AND CAST(left({column}, 4) AS INTEGER) BETWEEN 1990 AND 2100 "
+            f"THEN timezone('UTC', {local} - to_minutes((SELECT minutes FROM rp_offsets WHERE day = CAST({local} AS DATE)))) END")
+
+
+@functools.lru_cache(maxsize=8)
+def zone_offsets(tz: tzinfo) -> pa.Table:
+    """(day, UTC offset in minutes) for every day of 1990-2100 on which `tz` keeps one offset from the
+    day before to the day after, as Python's zoneinfo says: the days whose naive local times map to UTC
+    without ambiguity."""
+    offsets = []
+    day = date(1989, 12, 31)
+    while day <= date(2101, 1, 1):
+        offsets.append((day, datetime.combine(day, time(12), tz).utcoffset()))
+        day += timedelta(days=1)
+    steady = [(day, b) for (_, a), (day, b), (_, c) in zip(offsets, offsets[1:], offsets[2:]) if a == b == c]
+    return pa.table({
+        "day": pa.array([day for day, _ in steady], pa.date32()),
+        "minutes": pa.array([int(offset.total_seconds() // 60) for _, offset in steady], pa.int32()),
+    })
+
+
+def scan_csv_lines(path: Path) -> tuple[int, bool]:
+    """(physical lines as Python's csv module counts them, whether the bytes look safe for DuckDB).
+
+    Safe: an even number of quotes, no lone CR (a line break to Python, not always to DuckDB), none of
+    the quote placements the two readers treat differently. Reads the file in chunks: memory stays
+    flat whatever its size.
+    """
+    newlines = crs = crlfs = quotes = 0
+    diverges = False
+    carry = last = b""
+    with path.open("rb") as fp:
+        while chunk := fp.read(_CHUNK_BYTES):
+            newlines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
+            crs += chunk.count(b"\r")
+            crlfs += chunk.count(b"\r\n") + (1 if last == b"\r" and chunk.startswith(b"\n") else 0)
+            data = carry + chunk
+            diverges = diverges or _diverges(data)
+            carry = data[max(len(data.rstrip(b" \t")) - 1, 0):]  # the last byte before trailing blanks, and them
+            last = chunk[-1:]
+    lines = newlines + (0 if last in (b"\n", b"") else 1)
+    return lines, not diverges and crs == crlfs and quotes % 2 == 0
+
+
+def _csv_header(path: Path, source: Source) -> list[str]:
+    """The cleaned header of a CSV file the fast path can read, else Unavailable (with the reasons the
+    reference parser would have for reading it differently or refusing it)."""
+    if source.encoding is not None or source.columns is None:
+        raise Unavailable("a declared encoding or no column mapping")
+    sample = _read_head(path, csvfile.SNIFF_BYTES)
+    if not sample.strip() or b"\x00" in sample:
+        raise Unavailable("empty or binary")
+    if csvfile.is_mixed_utf8(sample) or csvfile.detect_encoding(sample) not in ("utf-8", "utf-8-sig"):
+        raise Unavailable("not UTF-8")
+    first, newline, _ = sample.partition(b"\n")
+    if not newline:
+        raise Unavailable("no complete header line in the sample")
+    try:
+        fields = next(csv.reader([first.decode("utf-8-sig").rstrip("\r")], strict=True), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise Unavailable(f"header: {exc}") from None
+    header = [h.strip().lstrip("\ufeff") for h in fields]
+    mapped = [c for c in source.columns.model_dump().values() if c is not None]
+    if not header or len(set(header)) != len(header) or any(c not in header for c in mapped):
+        raise Unavailable("the header is empty, repeats a name or lacks a mapped column")
+    return header
+
+
+def _csv_records_sql(header: list[str], columns: Columns) -> str:
+    """SQL creating `rp_records` from `rp_csv` (columns c0..cN in file order)."""
+    col = {name: f"c{i}" for i, name in enumerate(header)}
+    all_cols = [f"c{i}" for i in range(len(header))]
+
+    def mapped(field: str) -> str:
+        name = getattr(columns, field)
+        return f"coalesce({col[name]}, '')" if name is not None else "''"
+
+    def strip_ok(value: str) -> str:  # nothing for str.strip() to remove
+        return f"NOT regexp_matches({value}, '^[{_WHITESPACE}]|[{_WHITESPACE}]$')"
+
+    raw = ", ".join(f"{_sql_string(name)}, coalesce({col[name]}, '')" for name in header)
+    return f"""
+CREATE OR REPLACE TEMP TABLE rp_records AS
+WITH numbered AS (
+    SELECT *, 2 + coalesce(sum(1 + breaks) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+    FROM (SELECT *, length(whole) AS width, length(whole) - length(replace(whole, chr(10), '')) AS breaks
+          FROM (SELECT rowid AS k, *, concat_ws(',', {", ".join(all_cols)}) AS whole FROM rp_csv))
+), fields AS (
+    SELECT k, line, breaks, width, {", ".join(all_cols)},
+        {mapped("text")} AS text_in, {mapped("rating")} AS rating_in, {mapped("date")} AS date_in,
+        {mapped("reply_date")} AS reply_date_in, {mapped("reply")} AS reply_in, {mapped("author")} AS author_in,
+        {mapped("question")} AS question_in, {mapped("id")} AS id_in, {mapped("location")} AS location_in
+    FROM numbered
+), parsed AS (
+    SELECT *, CASE WHEN date_in <> '' THEN {_local_time("date_in")} END AS created,
+           CASE WHEN reply_date_in <> '' THEN {_local_time("reply_date_in")} END AS replied
+    FROM fields
+)
+SELECT k, line, breaks, {", ".join(all_cols)},
+    width = 0 AS blank,
+    nullif(id_in, '') AS source_review_id, nullif(location_in, '') AS location_ref, nullif(author_in, '') AS author,
+    CASE WHEN rating_in IN ('1', '2', '3', '4', '5') THEN CAST(rating_in AS TINYINT) END AS rating, nullif(text_in, '') AS text, nullif(question_in, '') AS question,
+    created, nullif(reply_in, '') AS reply_text, CASE WHEN reply_in <> '' THEN replied END AS reply_at,
+    json_object('line', line, {raw}) AS raw,
+    coalesce(width <= {csvfile.MAX_FIELD_BYTES}
+        AND rating_in IN ('', '1', '2', '3', '4', '5')
+        AND (date_in = '' OR created IS NOT NULL)
+        AND (reply_date_in = '' OR replied IS NOT NULL)
+        AND id_in <> '' AND {strip_ok("id_in")} AND {strip_ok("location_in")}
+        AND rp_clean_ok(text_in) AND rp_clean_ok(reply_in) AND rp_clean_ok(author_in) AND rp_clean_ok(question_in),
+        false) AS regular
+FROM parsed
+"""
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    file: str,
+    source: Source,
+    tz: tzinfo,
+    target: ImportTarget,
+    resolve_location: Callable[[Review], str],
+    seen_at: datetime,
+) -> int:
+    """Stage a CSV export mapped by `source.columns` into `staging`; return how many reviews.
+
+    Regular rows are normalised in SQL, the others by `csvfile.parse_row`. Raises Unavailable when the
+    reference path must read the file. Side effects: the temp table `staging` on `con`.
+    """
+    header = _csv_header(path, source)
+    lines, safe = scan_csv_lines(path)
+    if not safe:
+        raise Unavailable("quotes or line breaks the two CSV readers may read differently")
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
+    try:
+        con.execute(_MACROS)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE rp_csv AS SELECT * FROM read_csv(?, columns = {{{types}}}, header = true,"
+            " delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, null_padding = false,"
+            " max_line_size = 16777216)", [str(path)],
+        )
+        _register(con, "rp_offsets", zone_offsets(tz))
+        con.execute(_csv_records_sql(header, source.columns))
+        con.execute("DROP TABLE rp_csv")
+        rows, breaks = con.execute("SELECT count(*), coalesce(sum(breaks), 0) FROM rp_records").fetchone()
+        if 1 + rows + breaks != lines:
+            raise Unavailable("blank lines or line breaks DuckDB counts differently")
+        _resolve_refs(con, resolve_location)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE staging AS
+            SELECT CAST(line AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
+                   source_review_id, l.location_id, author, rating, text, question,
+                   coalesce(created, $seen) AS created_at, coalesce(created, $seen) AS updated_at, reply_text, reply_at,
+                   rp_content_hash(author, rating, text, reply_text) AS content_hash, CAST(raw AS VARCHAR) AS raw
+            FROM rp_records JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
+            WHERE regular AND (text IS NOT NULL OR rating IS NOT NULL)""",
+            {"platform": target.platform, "seen": seen_at},
+        )
+        columns = [f"c{i}" for i in range(len(header))]
+
+        def reviews() -> Iterator[tuple]:
+            for record in _irregular(con, f"line, {', '.join(columns)}", "NOT regular AND NOT blank", "line"):
+                line, values = record[0], [v or "" for v in record[1:]]
+                if not any(v.strip() for v in values):
+                    continue
+                if any(len(v) > csvfile.MAX_FIELD_BYTES for v in values):
+                    raise Unavailable("a field over the size limit")
+                review = csvfile.parse_row(line, dict(zip(header, values)), file=file, columns=source.columns, tz=tz,
+                                           dayfirst=source.dayfirst)
+                if review is not None:
+                    yield build_row(line, review, target, resolve_location, seen_at)
+
+        return con.execute("SELECT count(*) FROM staging").fetchone()[0] + append_rows(con, reviews(), create=False)
+    except Unavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the reference path says it precisely
+        raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        drop_temp_tables(con)

@@ -128,30 +128,46 @@ def iter_reviews(
         if not checked:
             check_columns(columns, list(row), file=file)
             checked = True
-        field = columns.text
-        try:
-            text = clean_text(row[columns.text], clamped=clamped)
-            field = columns.rating
-            rating = parse_rating(row[field]) if field else None
-            field = columns.date
-            created = parse_timestamp(row[field], tz=tz, dayfirst=dayfirst) if field else None
-            field = columns.reply_date
-            reply_at = parse_timestamp(row[field], tz=tz, dayfirst=dayfirst) if field else None
-        except ValueError as exc:
-            raise ParseError(f"column {field!r}: {exc}", file=file, where=f"line {line}") from None
-        reply = clean_text(row[columns.reply]) if columns.reply else None
-        if text is None and rating is None:
-            continue  # an empty survey answer: nothing was said
-        yield Review(
-            source_review_id=(row[columns.id].strip() or None) if columns.id else None,
-            text=text,
-            rating=rating,
-            author=clean_text(row[columns.author]) if columns.author else None,
-            created_at=created,
-            updated_at=created,
-            reply_text=reply,
-            reply_at=reply_at if reply else None,
-            question=clean_text(row[columns.question]) if columns.question else None,
-            location_ref=(row[columns.location].strip() or None) if columns.location else None,
-            raw={"line": line, **row},
-        )
+        review = parse_row(line, row, file=file, columns=columns, tz=tz, dayfirst=dayfirst, clamped=clamped)
+        if review is not None:
+            yield review
+
+
+def parse_row(
+    line: int,
+    row: dict[str, str],
+    *,
+    file: str,
+    columns: ColumnMap,
+    tz: tzinfo = timezone.utc,
+    dayfirst: bool = False,
+    clamped: bool = False,
+) -> Review | None:
+    """The review of one CSV row (physical `line` where it starts), or None for an empty survey answer."""
+    field = columns.text
+    try:
+        text = clean_text(row[columns.text], clamped=clamped)
+        field = columns.rating
+        rating = parse_rating(row[field]) if field else None
+        field = columns.date
+        created = parse_timestamp(row[field], tz=tz, dayfirst=dayfirst) if field else None
+        field = columns.reply_date
+        reply_at = parse_timestamp(row[field], tz=tz, dayfirst=dayfirst) if field else None
+    except ValueError as exc:
+        raise ParseError(f"column {field!r}: {exc}", file=file, where=f"line {line}") from None
+    reply = clean_text(row[columns.reply]) if columns.reply else None
+    if text is None and rating is None:
+        return None  # an empty survey answer: nothing was said
+    return Review(
+        source_review_id=(row[columns.id].strip() or None) if columns.id else None,
+        text=text,
+        rating=rating,
+        author=clean_text(row[columns.author]) if columns.author else None,
+        created_at=created,
+        updated_at=created,
+        reply_text=reply,
+        reply_at=reply_at if reply else None,
+        question=clean_text(row[columns.question]) if columns.question else None,
+        location_ref=(row[columns.location].strip() or None) if columns.location else None,
+        raw={"line": line, **row},
+    )
