@@ -1,10 +1,14 @@
 """The analysis stage over the database: `analyze_pending()`.
 
 Reads the reviews whose (content_hash, analyzer_version) differ from what `review_sentiment` holds
-(all reviews with `rescore=True`), analyses them (in worker processes when there are many), and in
-one transaction replaces their rows in review_sentiment, review_sentences, mentions and
-staff_mentions (bulk-loaded through Arrow) and recomputes theme_flags for the affected locations
-from the earliest affected week on.
+(all reviews with `rescore=True`) and, in one transaction, replaces their rows in review_sentiment,
+review_sentences, mentions and staff_mentions and recomputes theme_flags for the affected locations
+from the earliest affected week on. A crash leaves the old analysis or the new one, never a mix.
+
+It streams: the pending reviews are read in batches of BATCH_SIZE and each batch's results are
+bulk-loaded through Arrow before the next is read, so memory does not grow with the number of
+reviews. With several processes, batches go to worker processes in chunks, a bounded number at a
+time, and come back as Arrow tables.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,7 +35,9 @@ from db import now_utc
 
 # Below this many reviews, starting worker processes costs more than it saves.
 PARALLEL_MIN_REVIEWS = 2_000
-CHUNK_SIZE = 500
+BATCH_SIZE = 5_000  # reviews read from the database at a time
+CHUNK_SIZE = 1_000  # reviews sent to a worker process at a time
+IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps workers busy, bounds memory
 
 SENTIMENT_SCHEMA = pa.schema([
     ("review_id", pa.string()), ("content_hash", pa.string()), ("vader_compound", pa.float64()),
@@ -81,12 +88,6 @@ class _Rows:
     mentions: list[tuple]
     staff: list[tuple]
 
-    def extend(self, other: "_Rows") -> None:
-        self.sentiment += other.sentiment
-        self.sentences += other.sentences
-        self.mentions += other.mentions
-        self.staff += other.staff
-
 
 def analyze_rows(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None]]) -> _Rows:
     """Analyse (review_id, content_hash, text, rating) tuples into table rows (without version columns)."""
@@ -103,6 +104,26 @@ def analyze_rows(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | Non
     return out
 
 
+@dataclass
+class _Tables:
+    """One chunk's results as Arrow tables (cheap to send between processes and to load into DuckDB)."""
+
+    sentiment: pa.Table
+    sentences: pa.Table
+    mentions: pa.Table
+    staff: pa.Table
+    complaints: int
+
+
+def analyze_tables(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None]]) -> _Tables:
+    rows = analyze_rows(analyzer, reviews)
+    return _Tables(
+        _table(rows.sentiment, SENTIMENT_SCHEMA), _table(rows.sentences, SENTENCE_SCHEMA),
+        _table(rows.mentions, MENTION_SCHEMA), _table(rows.staff, STAFF_SCHEMA),
+        sum(1 for m in rows.mentions if m[5] == "complaint"),
+    )
+
+
 # One analyzer per worker process, built by the pool's initializer (the lexicon and taxonomy are
 # loaded once per process, not once per review or chunk).
 _worker_analyzer: Analyzer | None = None
@@ -113,14 +134,9 @@ def _init_worker(themes_file: Path | None, staff: list[dict]) -> None:
     _worker_analyzer = Analyzer(load_taxonomy(themes_file), [StaffMember.model_validate(s) for s in staff])
 
 
-def _analyze_chunk(chunk: list[tuple]) -> _Rows:
+def _analyze_chunk(chunk: list[tuple]) -> _Tables:
     assert _worker_analyzer is not None
-    return analyze_rows(_worker_analyzer, chunk)
-
-
-def _chunks(items: Sequence[tuple], size: int) -> Iterable[list[tuple]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+    return analyze_tables(_worker_analyzer, chunk)
 
 
 def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
@@ -130,12 +146,31 @@ def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
 
 
+# The reviews to analyse, numbered in review_id order so that batches can be read by number.
 _PENDING = """
-SELECT r.review_id, r.content_hash, r.text, r.rating
+CREATE OR REPLACE TEMP TABLE pending_analysis AS
+SELECT row_number() OVER (ORDER BY r.review_id) AS n, r.review_id
 FROM reviews r LEFT JOIN review_sentiment s USING (review_id)
 WHERE $rescore OR s.review_id IS NULL OR s.content_hash <> r.content_hash OR s.analyzer_version <> $version
-ORDER BY r.review_id
 """
+_BATCH = """
+SELECT r.review_id, r.content_hash, r.text, r.rating
+FROM pending_analysis p JOIN reviews r USING (review_id)
+WHERE p.n > $after AND p.n <= $until
+ORDER BY p.n
+"""
+
+
+def _batches(con: duckdb.DuckDBPyConnection, total: int, size: int) -> Iterator[list[tuple]]:
+    """The pending reviews, `size` at a time (each batch is fetched whole before it is yielded)."""
+    for after in range(0, total, size):
+        yield con.execute(_BATCH, {"after": after, "until": after + size}).fetchall()
+
+
+def _chunks(batches: Iterable[list[tuple]], size: int) -> Iterator[list[tuple]]:
+    for batch in batches:
+        for start in range(0, len(batch), size):
+            yield batch[start:start + size]
 
 
 def analyze_pending(
@@ -150,68 +185,83 @@ def analyze_pending(
     started = time.perf_counter()
     taxonomy = load_taxonomy(settings.themes_file)
     version = compute_analyzer_version(taxonomy, settings.staff)
-    pending = con.execute(_PENDING, {"rescore": rescore, "version": version}).fetchall()
     summary = AnalysisSummary(analyzer_version=version)
-    if not pending:
-        summary.seconds = time.perf_counter() - started
-        return summary
-    processes = workers if workers is not None else (os.cpu_count() or 1)
-    if processes > 1 and len(pending) >= PARALLEL_MIN_REVIEWS:
-        rows = _Rows([], [], [], [])
-        chunk_size = max(50, min(CHUNK_SIZE, len(pending) // (processes * 4) or 1))
-        staff = [m.model_dump(mode="json") for m in settings.staff]
-        # spawn: the parent holds an open DuckDB connection that a forked child must not inherit.
-        with ProcessPoolExecutor(
-            max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(settings.themes_file, staff),
-        ) as pool:
-            for part in pool.map(_analyze_chunk, _chunks(pending, chunk_size)):
-                rows.extend(part)
-        summary.workers = processes
-    else:
-        rows = analyze_rows(Analyzer(taxonomy, settings.staff), pending)
-    summary.flags_written = _write(con, rows, version, settings.timezone)
-    summary.reviews_analyzed = len(rows.sentiment)
-    summary.sentences = len(rows.sentences)
-    summary.mentions = len(rows.mentions)
-    summary.complaints = sum(1 for m in rows.mentions if m[5] == "complaint")
-    summary.staff_mentions = len(rows.staff)
-    summary.seconds = time.perf_counter() - started
-    return summary
-
-
-def _write(con: duckdb.DuckDBPyConnection, rows: _Rows, version: str, zone: str) -> int:
-    """Replace the analysis rows of the analysed reviews and recompute flags, in one transaction."""
-    # Read by DuckDB's replacement scans below; named so that no table name shadows them.
-    new_sentiment = _table(rows.sentiment, SENTIMENT_SCHEMA)  # noqa: F841
-    new_sentences = _table(rows.sentences, SENTENCE_SCHEMA)  # noqa: F841
-    new_mentions = _table(rows.mentions, MENTION_SCHEMA)  # noqa: F841
-    new_staff = _table(rows.staff, STAFF_SCHEMA)  # noqa: F841
-    params = {"version": version, "now": now_utc()}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE analysed AS SELECT review_id FROM new_sentiment")
-        for table in ("review_sentences", "mentions", "staff_mentions", "review_sentiment"):
-            con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM analysed)")
-        con.execute(
-            "INSERT INTO review_sentiment SELECT review_id, content_hash, vader_compound, score, label, is_mixed,"
-            " is_safety, is_non_informative, $version, $now FROM new_sentiment", params,
-        )
-        con.execute("INSERT INTO review_sentences SELECT *, $version FROM new_sentences", {"version": version})
-        con.execute("INSERT INTO mentions SELECT *, $version FROM new_mentions", {"version": version})
-        con.execute("INSERT INTO staff_mentions SELECT *, $version FROM new_staff", {"version": version})
-        since: dict[str, date] = dict(
-            con.execute(
-                "SELECT location_id, min(CAST(date_trunc('week', timezone($zone, created_at)) AS DATE))"
-                " FROM reviews WHERE review_id IN (SELECT review_id FROM analysed) AND created_at IS NOT NULL"
-                " GROUP BY location_id",
-                {"zone": zone},
-            ).fetchall()
-        )
-        written = recompute_theme_flags(con, zone, since)
-        con.execute("DROP TABLE analysed")
+        con.execute(_PENDING, {"rescore": rescore, "version": version})
+        total = con.execute("SELECT count(*) FROM pending_analysis").fetchone()[0]
+        if total:
+            # The old rows go first (one pass over each table); every batch then only appends.
+            for table in ("review_sentences", "mentions", "staff_mentions", "review_sentiment"):
+                con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM pending_analysis)")
+            processes = workers if workers is not None else (os.cpu_count() or 1)
+            if processes > 1 and total >= PARALLEL_MIN_REVIEWS:
+                results = _analyze_in_workers(con, total, processes, settings)
+                summary.workers = processes
+            else:
+                analyzer = Analyzer(taxonomy, settings.staff)
+                results = (analyze_tables(analyzer, chunk) for chunk in _chunks(_batches(con, total, BATCH_SIZE), CHUNK_SIZE))
+            params = {"version": version, "now": now_utc()}
+            for tables in results:
+                _append(con, tables, params, summary)
+            summary.flags_written = _recompute_flags(con, settings.timezone)
+        con.execute("DROP TABLE pending_analysis")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return written
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _analyze_in_workers(con: duckdb.DuckDBPyConnection, total: int, processes: int, settings: Settings) -> Iterator[_Tables]:
+    """Chunks analysed by `processes` workers, in order, with at most a few chunks in flight."""
+    chunk_size = max(50, min(CHUNK_SIZE, total // (processes * 4) or 1))
+    staff = [m.model_dump(mode="json") for m in settings.staff]
+    # spawn: the parent holds an open DuckDB connection that a forked child must not inherit.
+    with ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker, initargs=(settings.themes_file, staff),
+    ) as pool:
+        in_flight: deque[Future[_Tables]] = deque()
+        for chunk in _chunks(_batches(con, total, BATCH_SIZE), chunk_size):
+            in_flight.append(pool.submit(_analyze_chunk, chunk))
+            if len(in_flight) >= processes * IN_FLIGHT_PER_WORKER:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+def _append(con: duckdb.DuckDBPyConnection, tables: _Tables, params: dict, summary: AnalysisSummary) -> None:
+    """Insert one chunk's rows (inside the caller's transaction) and count them into `summary`."""
+    # Read by DuckDB's replacement scans below; named so that no table name shadows them.
+    new_sentiment = tables.sentiment  # noqa: F841
+    new_sentences = tables.sentences  # noqa: F841
+    new_mentions = tables.mentions  # noqa: F841
+    new_staff = tables.staff  # noqa: F841
+    con.execute(
+        "INSERT INTO review_sentiment SELECT review_id, content_hash, vader_compound, score, label, is_mixed,"
+        " is_safety, is_non_informative, $version, $now FROM new_sentiment", params,
+    )
+    version = {"version": params["version"]}
+    con.execute("INSERT INTO review_sentences SELECT *, $version FROM new_sentences", version)
+    con.execute("INSERT INTO mentions SELECT *, $version FROM new_mentions", version)
+    con.execute("INSERT INTO staff_mentions SELECT *, $version FROM new_staff", version)
+    summary.reviews_analyzed += tables.sentiment.num_rows
+    summary.sentences += tables.sentences.num_rows
+    summary.mentions += tables.mentions.num_rows
+    summary.complaints += tables.complaints
+    summary.staff_mentions += tables.staff.num_rows
+
+
+def _recompute_flags(con: duckdb.DuckDBPyConnection, zone: str) -> int:
+    """Recompute theme_flags from the earliest week of the analysed reviews, per location."""
+    since: dict[str, date] = dict(
+        con.execute(
+            "SELECT location_id, min(CAST(date_trunc('week', timezone($zone, created_at)) AS DATE))"
+            " FROM reviews WHERE review_id IN (SELECT review_id FROM pending_analysis) AND created_at IS NOT NULL"
+            " GROUP BY location_id",
+            {"zone": zone},
+        ).fetchall()
+    )
+    return recompute_theme_flags(con, zone, since)
