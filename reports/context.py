@@ -229,6 +229,10 @@ def build_context(
     def run(sql: str, **extra: Any) -> list[tuple]:
         return queries.execute(con, sql, {**params, **extra}).fetchall()
 
+    # Queries about this week alone (or the five weeks of the headline figures) narrow the scope's
+    # start: the same rows, but fewer reviews to join with the analysis tables.
+    this_week = {"w0": week_start, "since": bound_week(week_start, zone)[0]}
+
     def view(row: dict[str, Any], spans: list[tuple[int, int]], *, excerpt: bool = False, themes=()) -> ReviewView:
         author = row["author"]
         author = mask_name(author) if settings.reports.mask_names else author
@@ -253,7 +257,8 @@ def build_context(
     # Headline figures: this week, last week, the four weeks before.
     periods = {period: (period, 0, None, None, None, None, None, 0) for period in ("this", "last", "prev4")}
     periods.update(
-        (row[0], row) for row in run(queries.PERIOD_FIGURES, w0=week_start, w1=shift_week(week_start, -1), w4=shift_week(week_start, -4))
+        (row[0], row) for row in run(queries.PERIOD_FIGURES, w0=week_start, w1=shift_week(week_start, -1), w4=shift_week(week_start, -4),
+                                           since=bound_week(shift_week(week_start, -4), zone)[0])
     )
     figures = _build_figures(periods)
     this = periods["this"]
@@ -277,12 +282,12 @@ def build_context(
         return build_sparkline([per_theme.get(theme, {}).get(w, 0) for w in weeks], week_labels)
 
     # This week's reviews and their mentions.
-    week_rows = _as_dicts(queries.execute(con, queries.WEEK_REVIEWS, {**params, "w0": week_start}))
+    week_rows = _as_dicts(queries.execute(con, queries.WEEK_REVIEWS, {**params, **this_week}))
     by_id = {row["review_id"]: row for row in week_rows}
     mentions: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     review_themes: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
     complaint_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for review_id, theme, polarity, start, end in run(queries.WEEK_MENTIONS, w0=week_start):
+    for review_id, theme, polarity, start, end in run(queries.WEEK_MENTIONS, **this_week):
         mentions[(theme, polarity)][review_id].append((start, end))
         review_themes[review_id][(theme, polarity)] = None
         if polarity == "complaint":
@@ -309,7 +314,7 @@ def build_context(
     staff_spans: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     staff_counts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     roles: dict[str, str | None] = {}
-    for review_id, name, role, polarity, start, end in run(queries.WEEK_STAFF, w0=week_start):
+    for review_id, name, role, polarity, start, end in run(queries.WEEK_STAFF, **this_week):
         staff_spans[name][review_id].append((start, end))
         staff_counts[name][polarity].add(review_id)
         roles.setdefault(name, role)
@@ -348,11 +353,11 @@ def build_context(
     impacts.sort(key=lambda i: (-(i.impact if i.impact is not None else -99), i.theme))
 
     # Breakdowns and the week's reviews.
-    by_source = tuple(Breakdown(k, k, *rest) for k, *rest in run(queries.BREAKDOWN.format(key="source"), w0=week_start))
+    by_source = tuple(Breakdown(k, k, *rest) for k, *rest in run(queries.BREAKDOWN.format(key="source"), **this_week))
     by_location = ()
     if location_id is None:
         by_location = tuple(
-            Breakdown(k, labels.location(k), *rest) for k, *rest in run(queries.BREAKDOWN.format(key="location_id"), w0=week_start)
+            Breakdown(k, labels.location(k), *rest) for k, *rest in run(queries.BREAKDOWN.format(key="location_id"), **this_week)
         )
     # The whole-practice page of several locations lists the first reviews of a busy week; the
     # location pages list all of theirs, so links to the others go there.
