@@ -327,17 +327,36 @@ def _local_time(column: str) -> str:
 def zone_offsets(tz: tzinfo) -> pa.Table:
     """(day, UTC offset in minutes) for every day of 1990-2100 on which `tz` keeps one offset from the
     day before to the day after, as Python's zoneinfo says: the days whose naive local times map to UTC
-    without ambiguity."""
-    offsets = []
-    day = date(1989, 12, 31)
-    while day <= date(2101, 1, 1):
-        offsets.append((day, datetime.combine(day, time(12), tz).utcoffset()))
-        day += timedelta(days=1)
-    steady = [(day, b) for (_, a), (day, b), (_, c) in zip(offsets, offsets[1:], offsets[2:]) if a == b == c]
-    return pa.table({
-        "day": pa.array([day for day, _ in steady], pa.date32()),
-        "minutes": pa.array([int(offset.total_seconds() // 60) for _, offset in steady], pa.int32()),
-    })
+    without ambiguity. Found two days at a time, each change of offset pinned to its day by bisection."""
+    first, last = date(1989, 12, 31), date(2101, 1, 1)
+
+    def offset(day: date) -> timedelta:
+        return datetime.combine(day, time(12), tz).utcoffset() or timedelta(0)
+
+    changes = []  # (first day of a new offset, the offset)
+    day, current = first, offset(first)
+    while day < last:
+        ahead = min(day + timedelta(days=2), last)
+        if offset(ahead) != current:
+            low, high = day, ahead  # offset(low) == current != offset(high)
+            while (high - low).days > 1:
+                middle = low + (high - low) // 2
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            changes.append((high, offset(high)))
+            day, current = high, offset(high)
+        else:
+            day = ahead
+    epoch = date(1970, 1, 1)
+    days, minutes = [], []
+    bounds = [(first, offset(first))] + changes + [(last + timedelta(days=1), None)]
+    for (start, value), (end, _) in zip(bounds, bounds[1:]):
+        # Noon-to-noon steady: not the day before a change nor the day a change takes effect.
+        lo = start + timedelta(days=1) if start != first else start
+        hi = end - timedelta(days=1)
+        if hi > lo:
+            days.extend(range((lo - epoch).days, (hi - epoch).days))
+            minutes.extend([int(value.total_seconds() // 60)] * ((hi - lo).days))
+    return pa.table({"day": pa.array(days, pa.int32()).cast(pa.date32()), "minutes": pa.array(minutes, pa.int32())})
 
 
 def scan_csv_lines(path: Path) -> tuple[int, bool]:
