@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from analysis import sentiment
 from analysis.sentences import Span, split_clauses, split_sentences
 from analysis.staff import StaffMatcher
-from analysis.matcher import TaxonomyIndex
+from analysis.matcher import RulesIndex, TaxonomyIndex
 from analysis.taxonomy import Taxonomy
 from analysis.themes import ThemeHit, find_theme_hits
 from analysis.vader_fast import FastVader
@@ -97,6 +97,7 @@ class Analyzer:
         self.taxonomy = taxonomy
         # Only the theme expressions whose literals occur in a clause are searched (analysis/matcher.py).
         self.index = TaxonomyIndex(taxonomy)
+        self.cues = {field: RulesIndex(rules) for field, rules in taxonomy.cues.items()}
         # Exactly vaderSentiment's scores, computed faster (see analysis/vader_fast.py).
         self.vader = FastVader()
         self.staff = StaffMatcher(staff)
@@ -107,7 +108,7 @@ class Analyzer:
     def _read_clause(self, text: str) -> tuple[sentiment.ClauseCues, list[ThemeHit]]:
         found = self._clause_cache.get(text)
         if found is None:
-            cues = sentiment.read_clause_cues(text, self.taxonomy.cues)
+            cues = sentiment.read_clause_cues(text, self.cues)
             found = cues, find_theme_hits(text, cues.vader_text, self.index.narrow(text, cues.vader_text))
             if len(self._clause_cache) >= CLAUSE_CACHE_SIZE:
                 self._clause_cache.clear()
@@ -121,7 +122,7 @@ class Analyzer:
                 return ReviewResult(None, 0.0, "neutral", False, False, text is not None)
             stars = sentiment.rating_score(rating)
             return ReviewResult(None, stars, sentiment.label_score(stars), False, False, False)
-        cues = self.taxonomy.cues
+        cues = self.cues
         sentences = split_sentences(text)
         clauses: list[_Clause] = []
         for index, sentence in enumerate(sentences):

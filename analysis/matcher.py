@@ -13,7 +13,7 @@ match: the text lacks every literal it needs). tests/test_perf_equivalence.py ch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import ahocorasick
 
@@ -74,6 +74,63 @@ class _TaxonomyView:
         return getattr(self._taxonomy, name)
 
 
+def _automaton(literal_bits: dict[str, int]) -> ahocorasick.Automaton | None:
+    if not literal_bits:
+        return None
+    automaton = ahocorasick.Automaton()
+    for literal, bits in literal_bits.items():
+        automaton.add_word(literal, bits)
+    automaton.make_automaton()
+    return automaton
+
+
+class RulesIndex:
+    """One field's expressions (a cue list) indexed by their literals; `find`/`any` as `Rules` has them.
+
+    Each call looks up the literals of the text it is given, so any text may be passed. Other
+    attributes (`combined`, `regexes`, ...) are the field's own.
+    """
+
+    def __init__(self, rules: Rules):
+        self._rules = rules
+        self._always = 0
+        self._entries: list[tuple[int, int, re.Pattern[str]]] = []
+        literal_bits: dict[str, int] = {}
+        bit_number = 0
+        for index, regex in enumerate(rules.regexes):
+            need = 0
+            for literals in required_literals(regex) or [None]:
+                bit = 1 << bit_number
+                bit_number += 1
+                need |= bit
+                if literals is None:
+                    self._always |= bit
+                for literal in literals or ():
+                    literal_bits[literal] = literal_bits.get(literal, 0) | bit
+            self._entries.append((need, index, re.compile(regex, re.IGNORECASE)))
+        self._automaton = _automaton(literal_bits)
+
+    def _tries(self, text: str) -> Iterator[tuple[int, re.Pattern[str]]]:
+        found = self._always
+        if self._automaton is not None:
+            for _, bits in self._automaton.iter(fold(text)):
+                found |= bits
+        return ((index, regex) for need, index, regex in self._entries if found & need == need)
+
+    def find(self, text: str) -> tuple[int, re.Match[str]] | None:
+        for index, regex in self._tries(text):
+            match = regex.search(text)
+            if match is not None:
+                return index, match
+        return None
+
+    def any(self, text: str) -> bool:
+        return any(regex.search(text) is not None for _, regex in self._tries(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._rules, name)
+
+
 class TaxonomyIndex:
     """The taxonomy's theme expressions indexed by the literals they need; built once per process."""
 
@@ -106,12 +163,7 @@ class TaxonomyIndex:
             theme_no, field, index, regex, _ = self._entries[e]
             self._entries[e] = (theme_no, field, index, regex, need)
         self._primary = (1 << len(self._entries)) - 1
-        self._automaton = ahocorasick.Automaton()
-        for literal, bits in literal_bits.items():
-            self._automaton.add_word(literal, bits)
-        self._indexed = bool(literal_bits)
-        if self._indexed:
-            self._automaton.make_automaton()
+        self._automaton = _automaton(literal_bits)
         self._never = [
             {field: _RulesView(getattr(theme, field), []) for field in LIST_FIELDS} for theme in taxonomy.themes
         ]
@@ -119,8 +171,8 @@ class TaxonomyIndex:
     def possible(self, texts: Iterable[str]) -> int:
         """The bits of the literal sets found in `texts` (and of expressions without literals)."""
         found = self._always
-        if self._indexed:
-            automaton = self._automaton
+        automaton = self._automaton
+        if automaton is not None:
             for text in texts:
                 for _, bits in automaton.iter(fold(text)):
                     found |= bits

@@ -28,7 +28,22 @@ _ABBREVIATIONS = frozenset(
     "dr drs mr mrs ms mx st prof rev sr jr vs etc eg ie e.g i.e approx appt dept no nos fig inc ltd co "
     "jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun a.m p.m".split()
 )
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+def _word_before(text: str, end: int) -> str | None:
+    """The run of word characters and periods ending at `end` (what `[\\w.]+$` finds), or None.
+
+    Scanned backwards: a regex search from the start of the text would cost a pass over all of it.
+    Python's `\\w` is exactly `str.isalnum()` or "_".
+    """
+    if end > 0 and text[end - 1] == "\n":  # `$` also matches before a final newline
+        end -= 1
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+        start -= 1
+    return text[start:end] if start < end else None
+
+
 _CONTRAST = re.compile(
     r"(?:[,;:]\s*|\s+)(?=(?:but|however|although|though|except|whereas|yet|unfortunately|sadly|"
     r"nevertheless|nonetheless|otherwise)\b)|;\s*|\s+[-–—]+\s+",
@@ -53,9 +68,9 @@ def split_sentences(text: str) -> list[Span]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         if match.group().startswith(".") and len(match.group()) == 1:
-            word = _WORD_BEFORE.search(text, 0, match.start())
+            word = _word_before(text, match.start())
             if word is not None:
-                token = word.group(1).lower().rstrip(".")
+                token = word.lower().rstrip(".")
                 # An abbreviation, an initial ("J. Smith") or a decimal/list number ("2.") keeps going.
                 if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                     continue

@@ -232,7 +232,7 @@ def test_narrowed_taxonomy_finds_exactly_the_hits_of_the_whole_taxonomy():
 
 
 def test_analyzer_results_equal_those_of_the_whole_taxonomy_search():
-    """Clause cache and narrowed matching on, against an analyzer searching every expression."""
+    """Clause cache and narrowed matching (themes and cues) on, against an analyzer searching every expression."""
     taxonomy = load_taxonomy()
     fast = Analyzer(taxonomy)
 
@@ -242,5 +242,18 @@ def test_analyzer_results_equal_those_of_the_whole_taxonomy_search():
 
     reference = Analyzer(taxonomy)
     reference.index = Whole()
+    reference.cues = taxonomy.cues
     reviews = [(r.text, r.rating) for r in generate.iter_corpus(300, seed=23)] * 2  # the second round is cached
     assert [fast.analyze(t, r) for t, r in reviews] == [reference.analyze(t, r) for t, r in reviews]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab._ 1é\u0663\u00b2-\u2160\u0301Dr\n", max_size=12), st.data())
+def test_word_before_a_period_is_what_the_regex_finds(text, data):
+    import re
+
+    from analysis.sentences import _word_before
+
+    end = data.draw(st.integers(0, len(text)))
+    match = re.compile(r"([\w.]+)$").search(text, 0, end)
+    assert _word_before(text, end) == (match.group(1) if match else None)
