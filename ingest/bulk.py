@@ -225,7 +225,7 @@ def stage_google(
             SELECT CAST(seq AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
                    source_review_id, l.location_id, author, CAST(rating AS TINYINT) AS rating, text,
                    CAST(NULL AS VARCHAR) AS question, created AS created_at, updated AS updated_at, reply_text, reply_at,
-                   rp_content_hash(author, rating, text, reply_text) AS content_hash, CAST(r AS VARCHAR) AS raw
+                   rp_content_hash(author, rating, text, reply_text) AS content_hash, r AS raw
             FROM rp_records JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
             WHERE regular""",
             {"platform": target.platform},
@@ -316,11 +316,9 @@ def _sql_string(value: str) -> str:
 
 
 def _local_time(column: str) -> str:
-    """SQL: a regular local date string read in the practice's zone, as UTC (`rp_offsets` gives the
-    zone's offset per day); NULL when irregular or on a day with a daylight-saving change."""
-    local = f"TRY_CAST({column} AS TIMESTAMP)"
+    """SQL: a regular local date string as a TIMESTAMP, NULL when it is not one."""
     return (f"CASE WHEN regexp_matches({column}, '{_LOCAL_TIME}') AND CAST(left({column}, 4) AS INTEGER) BETWEEN 1990 AND 2100 "
-            f"THEN timezone('UTC', {local} - to_minutes((SELECT minutes FROM rp_offsets WHERE day = CAST({local} AS DATE)))) END")
+            f"THEN TRY_CAST({column} AS TIMESTAMP) END")
 
 
 @functools.lru_cache(maxsize=8)
@@ -432,10 +430,15 @@ WITH numbered AS (
         {mapped("reply_date")} AS reply_date_in, {mapped("reply")} AS reply_in, {mapped("author")} AS author_in,
         {mapped("question")} AS question_in, {mapped("id")} AS id_in, {mapped("location")} AS location_in
     FROM numbered
+), local AS (
+    SELECT *, {_local_time("date_in")} AS date_local, {_local_time("reply_date_in")} AS reply_local FROM fields
 ), parsed AS (
-    SELECT *, CASE WHEN date_in <> '' THEN {_local_time("date_in")} END AS created,
-           CASE WHEN reply_date_in <> '' THEN {_local_time("reply_date_in")} END AS replied
-    FROM fields
+    -- Naive times in the practice's zone: UTC by Python's own offset of that day (rp_offsets holds
+    -- only the days without a daylight-saving change near them; the others go to the Python parser).
+    SELECT l.*, timezone('UTC', date_local - to_minutes(o1.minutes)) AS created,
+           timezone('UTC', reply_local - to_minutes(o2.minutes)) AS replied
+    FROM local l LEFT JOIN rp_offsets o1 ON o1.day = CAST(date_local AS DATE)
+                 LEFT JOIN rp_offsets o2 ON o2.day = CAST(reply_local AS DATE)
 )
 SELECT k, line, breaks, {", ".join(all_cols)},
     width = 0 AS blank,
@@ -494,7 +497,7 @@ def stage_csv(
             SELECT CAST(line AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
                    source_review_id, l.location_id, author, rating, text, question,
                    coalesce(created, $seen) AS created_at, coalesce(created, $seen) AS updated_at, reply_text, reply_at,
-                   rp_content_hash(author, rating, text, reply_text) AS content_hash, CAST(raw AS VARCHAR) AS raw
+                   rp_content_hash(author, rating, text, reply_text) AS content_hash, raw
             FROM rp_records JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
             WHERE regular AND (text IS NOT NULL OR rating IS NOT NULL)""",
             {"platform": target.platform, "seen": seen_at},

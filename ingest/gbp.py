@@ -6,6 +6,7 @@ Both share one record shape (`name`, `reviewId`, `reviewer`, `starRating`, `comm
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -13,6 +14,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import IO, Any
+
+import ijson
 
 from errors import ParseError
 from ingest.model import Review
@@ -25,6 +28,7 @@ MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
 MAX_COMPRESSION_RATIO = 200
 MAX_MEMBER_BYTES = 256 * 1024**2  # one reviews*.json; it is read into memory whole
 MAX_TEXT_CHARS = 1024 * 1024  # one review or reply; a larger one is an error, not a review
+STREAM_BYTES = 32 * 1024**2  # a larger JSON file is read one review at a time
 
 
 def load_json(fp: IO[bytes], file: str) -> Any:
@@ -175,11 +179,76 @@ def iter_zip(fp: IO[bytes], *, file: str) -> Iterator[Review]:
 
 
 def iter_reviews(fp: IO[bytes], *, file: str) -> Iterator[Review]:
-    """Reviews of a Google export given as a JSON file (Takeout or API page) or a Takeout zip."""
+    """Reviews of a Google export given as a JSON file (Takeout or API page) or a Takeout zip.
+
+    A file over STREAM_BYTES is read one review at a time (ijson) when a first pass finds it to be a
+    plain reviews document; anything else is parsed whole with the json module, which names the line
+    and column of an error.
+    """
     head = fp.read(4)
     fp.seek(0)
     if head.startswith(b"PK"):
         yield from iter_zip(fp, file=file)
         return
+    hint = location_from_path(file)
+    size = fp.seek(0, io.SEEK_END)
+    fp.seek(0)
+    prefix = find_stream_prefix(fp) if size > STREAM_BYTES else None
+    fp.seek(0)
+    if prefix is not None:
+        for index, record in enumerate(ijson.items(fp, prefix, use_float=True)):
+            try:
+                yield parse_review(record, where=f"reviews[{index}]", location_hint=hint)
+            except ParseError as exc:
+                raise exc.in_file(file) from None
+        return
     document = load_json(fp, file)
-    yield from iter_page(document, file=file, location_hint=location_from_path(file))
+    yield from iter_page(document, file=file, location_hint=hint)
+
+
+# A \uD800-\uDFFF escape that is not half of a pair: json keeps it, ijson makes it "?".
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+MAX_STREAM_DEPTH = 100  # deeper documents go to the json module, which has its own recursion limit
+
+
+def find_stream_prefix(fp: IO[bytes]) -> str | None:
+    """The ijson prefix of the review objects when the whole stream is a reviews document the json
+    module would read the same way: a list of reviews ("item") or an object with one "reviews" list
+    ("reviews.item"). None for anything else (invalid or unusual JSON, no reviews list, a lone
+    surrogate escape, deep nesting, values ijson reads differently). Reads the stream once; memory
+    stays flat."""
+    try:
+        events = ijson.parse(fp, use_float=True)
+        _, event, _ = next(events)
+        if event not in ("start_map", "start_array"):
+            return None
+        prefix = "item" if event == "start_array" else None
+        reviews_keys = 0
+        depth = 1
+        for path, event, value in events:
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_STREAM_DEPTH:
+                    return None
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            if depth == 1 and event == "map_key" and value == "reviews":
+                reviews_keys += 1
+                _, kind, _ = next(events)
+                if kind != "start_array":
+                    return None
+                depth += 1
+                prefix = "reviews.item"
+        if prefix is None or (prefix == "reviews.item" and reviews_keys != 1) or depth != 0:
+            return None
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeError, ValueError, StopIteration):
+        return None
+    fp.seek(0)
+    carry = b""
+    while chunk := fp.read(1024 * 1024):
+        if _LONE_SURROGATE.search(carry + chunk):
+            return None
+        carry = chunk[-12:]
+    return prefix

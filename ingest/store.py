@@ -113,11 +113,13 @@ def append_rows(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple], *, create
         nonlocal create, batch_rows
         con.register("rp_batch", _to_batch(batch_rows) if batch_rows else STAGING_SCHEMA.empty_table())
         try:
+            # json(raw): the record minified by DuckDB, as the fast paths stage it (the same bytes
+            # whichever path a record takes), and typed JSON so the merge copies it without a cast.
             if create:
-                con.execute("CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM rp_batch")
+                con.execute("CREATE OR REPLACE TEMP TABLE staging AS SELECT * REPLACE (json(raw) AS raw) FROM rp_batch")
                 create = False
             else:
-                con.execute("INSERT INTO staging SELECT * FROM rp_batch")
+                con.execute("INSERT INTO staging SELECT * REPLACE (json(raw) AS raw) FROM rp_batch")
         finally:
             con.unregister("rp_batch")
         batch_rows = []
@@ -162,8 +164,6 @@ QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY updated_at DESC NULLS
 """
 _INCOMING_ALL = "CREATE OR REPLACE TEMP VIEW incoming AS SELECT * EXCLUDE (seq) FROM staging"
 
-# `json(raw)` stores the record minified by DuckDB, so a record staged from Python's json.dumps and
-# one staged by DuckDB's reader are the same bytes.
 _MERGE = """
 
 INSERT INTO review_versions
@@ -182,7 +182,7 @@ UPDATE reviews AS r SET
     location_id = i.location_id, author = i.author, rating = i.rating, text = i.text,
     question = i.question, created_at = i.created_at, updated_at = i.updated_at,
     reply_text = i.reply_text, reply_at = i.reply_at, content_hash = i.content_hash,
-    removed_at = NULL, last_import_id = $import_id, raw = json(i.raw), last_seen_at = $now
+    removed_at = NULL, last_import_id = $import_id, raw = i.raw, last_seen_at = $now
 FROM (SELECT i.* FROM incoming i JOIN changes c USING (review_id) WHERE c.is_update) AS i
 WHERE r.review_id = i.review_id;
 
@@ -192,7 +192,7 @@ FROM changes c WHERE r.review_id = c.review_id AND NOT c.is_new AND NOT c.is_upd
 INSERT INTO reviews
 SELECT i.review_id, i.source, i.source_review_id, i.location_id, i.author, i.rating, i.text, i.question,
        i.created_at, i.updated_at, i.reply_text, i.reply_at, i.content_hash, $now, $now, NULL,
-       $import_id, $import_id, json(i.raw)
+       $import_id, $import_id, i.raw
 FROM incoming i JOIN changes c USING (review_id)
 WHERE c.is_new;
 """

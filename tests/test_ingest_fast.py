@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tracemalloc
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -19,7 +20,8 @@ import pytest
 
 from config import load_settings
 from db import connect
-from ingest import bulk, collect
+from errors import ParseError
+from ingest import bulk, collect, gbp
 from ingest.store import FastPathUnavailable
 
 from conftest import FIXTURES, REPO, write_config
@@ -385,3 +387,64 @@ def test_csv_scan_flags_what_the_two_readers_read_differently(tmp_path, content,
     assert ok is safe
     if safe:  # the count the line numbers are checked against
         assert lines == content.count(b"\n")
+
+
+# -- streaming a large Google file (the Python path) ------------------------------------------------------
+
+def _parse_all(path: Path, monkeypatch, stream_bytes: int):
+    """Every Review of a Google file, or the one-line error, with files over `stream_bytes` streamed."""
+    monkeypatch.setattr(gbp, "STREAM_BYTES", stream_bytes)
+    try:
+        with path.open("rb") as fp:
+            return list(gbp.iter_reviews(fp, file=path.name))
+    except ParseError as exc:
+        return str(exc)
+
+
+STREAM_CASES = {
+    "top_level_list.json": b'[{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z", "comment": "ok"}]',
+    "lone_surrogate.json": b'{"reviews": [{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z", "comment": "x\\ud800"}]}',
+    "pair.json": b'{"reviews": [{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z", "comment": "\\ud83d\\ude00"}]}',
+    "nan.json": b'{"reviews": [{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z", "x": NaN}]}',
+    "big_int.json": b'{"reviews": [{"reviewId": "a", "createTime": 1700000000, "x": 123456789012345678901234567890}]}',
+    "twice.json": b'{"reviews": [{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z"}], "reviews": []}',
+    "deep.json": b'{"reviews": [{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z", "x": '
+                 + b"[" * 5000 + b"]" * 5000 + b"}]}",
+    "bad_after.json": b'{"reviews": [{"reviewId": "a", "starRating": "SIX", "createTime": "2026-01-01T00:00:00Z"}],'
+                      b' "next": tru}',
+    "bom.json": b'\xef\xbb\xbf{"reviews": [{"reviewId": "a", "createTime": "2026-01-01T00:00:00Z"}]}',
+}
+
+
+def test_streamed_google_files_give_what_the_json_module_gives(tmp_path, monkeypatch):
+    paths = sorted((REPO / "tests" / "badinput" / "google").glob("*.json"))
+    paths += sorted((FIXTURES / "google").rglob("*.json"))
+    paths.append(write_google_corpus(tmp_path / "corpus", 300))
+    for name, content in STREAM_CASES.items():
+        (tmp_path / name).write_bytes(content)
+        paths.append(tmp_path / name)
+    for path in paths:
+        whole = _parse_all(path, monkeypatch, stream_bytes=2**62)
+        streamed = _parse_all(path, monkeypatch, stream_bytes=0)
+        assert streamed == whole, path.name
+    assert len(_parse_all(paths[-10], monkeypatch, 0)) == 301
+
+
+def test_a_large_google_file_is_parsed_one_review_at_a_time(tmp_path, monkeypatch):
+    record = generate.google_record(next(generate.iter_corpus(1, seed=8, locations=1)))
+    path = tmp_path / "reviews.json"
+    with path.open("w", encoding="utf-8") as fp:
+        fp.write('{"reviews": [')
+        fp.write(",".join(json.dumps({**record, "reviewId": f"r{i}"}) for i in range(20_000)))
+        fp.write("]}")
+    monkeypatch.setattr(gbp, "STREAM_BYTES", 1024**2)
+    tracemalloc.start()
+    try:
+        with path.open("rb") as fp:
+            count = sum(1 for _ in gbp.iter_reviews(fp, file="reviews.json"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert path.stat().st_size > 10 * 1024**2
+    assert peak < 4 * 1024**2  # a few reviews at a time, not the file's parsed objects
