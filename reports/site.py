@@ -12,6 +12,14 @@ Every page is skipped when a page with the same input fingerprint is already the
 rewrites only what changed. A fingerprint covers the rows the page reads (through per-week digests of
 the reviews and their analysis, computed for all weeks in one query), the names it shows, its
 neighbours and the report code itself: a run when nothing changed writes no page.
+
+A run of the whole site first compares a change token with the one the last run left in
+`.reviewpulse-site.json`: the newest successful import, the number of reviews, the number and newest
+time of analyses, the flags, the finished weeks, the names and the report code. Reviews change only
+through imports and their analysis only through analysis runs, so an equal token (with every page of
+the last run still there) means nothing changed, and the run ends without digesting any review or
+reading any page: its cost does not grow with the corpus. (A hand edit of the database that neither
+imports nor analyses shows with the next import or analysis, or after deleting that file.)
 """
 
 from __future__ import annotations
@@ -55,6 +63,12 @@ FROM reviews r LEFT JOIN review_sentiment s USING (review_id)
 GROUP BY ALL
 """
 FLAG_DIGESTS = "SELECT location_id, week_start, bit_xor(hash(tf)) FROM theme_flags tf GROUP BY ALL"
+CHANGE_TOKEN = """
+SELECT (SELECT max(import_id) FROM imports WHERE status = 'ok'), (SELECT count(*) FROM reviews),
+       (SELECT count(*) FROM review_sentiment), (SELECT max(analyzed_at) FROM review_sentiment),
+       (SELECT bit_xor(hash(tf)) FROM theme_flags tf)
+"""
+STATE_FILE = ".reviewpulse-site.json"
 
 
 @dataclass
@@ -123,10 +137,7 @@ class _Fingerprints:
             self.reviews[(None, week)] = self.reviews.get((None, week), 0) ^ h
         self.flags: dict[tuple[str, date], int] = {(loc, week): h for loc, week, h in con.execute(FLAG_DIGESTS).fetchall()}
         self.analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
-        self.names = json.dumps(
-            [settings.practice, settings.timezone, settings.reports.mask_names,
-             [(loc.id, loc.name) for loc in settings.locations], sorted(load_theme_labels(settings).items())]
-        )
+        self.names = _names(settings)
         everything = [sorted(self.reviews.items(), key=str), sorted(self.flags.items(), key=str)]
         self.everything = hashlib.sha256(json.dumps(everything, default=str).encode()).hexdigest()
 
@@ -146,6 +157,29 @@ class _Fingerprints:
     def quarter(self, theme: str, quarter: str, weeks: list[date]) -> str:
         """A theme's quarter page: the reviews of its weeks for the whole practice."""
         return self._digest("quarter", theme, quarter, weeks, [self.reviews.get((None, w), 0) for w in weeks])
+
+
+def _names(settings: Settings) -> str:
+    """Everything from the settings that a page shows."""
+    return json.dumps(
+        [settings.practice, settings.timezone, settings.reports.mask_names,
+         [(loc.id, loc.name) for loc in settings.locations], sorted(load_theme_labels(settings).items())]
+    )
+
+
+def _change_token(con: duckdb.DuckDBPyConnection, settings: Settings, site_weeks: list[date]) -> str:
+    """A digest of what can change the site, from a few aggregates that do not read reviews' rows."""
+    row = con.execute(CHANGE_TOKEN).fetchone()
+    parts = [_code_digest(), _names(settings), [str(v) for v in row], [str(w) for w in site_weeks[:1] + site_weeks[-1:]]]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _read_state(site_dir: Path) -> dict | None:
+    try:
+        state = json.loads((site_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and isinstance(state.get("files"), list) else None
 
 
 def build_nav(week: date, present: set[date], locations: list[tuple[str, str]]) -> dict:
@@ -199,6 +233,13 @@ def write_reports(
         site_weeks = list_weeks(site_weeks[0], site_weeks[-1])  # consecutive, for navigation and trends
     site_dir = settings.site_dir
     run = ReportRun(site_dir)
+    token = _change_token(con, settings, site_weeks) if weeks is None else None
+    state = _read_state(site_dir) if token is not None else None
+    if state is not None and state.get("token") == token and all((site_dir / f).is_file() for f in state["files"]):
+        run.unchanged = [site_dir / f for f in state["files"] if f.endswith(".html")]
+        newest = site_dir / paths.week_page(label_week(site_weeks[-1]), None) if site_weeks else None
+        run.newest = newest if newest is not None and newest.exists() else None
+        return run
     prints = _Fingerprints(con, settings)
     locations = [(loc.id, loc.name) for loc in settings.locations]
     present = set(site_weeks)
@@ -242,4 +283,10 @@ def write_reports(
     if site_weeks:
         newest = site_dir / paths.week_page(label_week(site_weeks[-1]), None)
         run.newest = newest if newest.exists() else None
+    if token is not None:
+        pages = run.pages + run.unchanged
+        files = [str(p.relative_to(site_dir)) for p in pages]
+        files += [str(p.with_suffix(".email.json").relative_to(site_dir)) for p in pages if p.parent != site_dir
+                  and p.parent.name != "themes"]
+        _write_atomically(site_dir / STATE_FILE, json.dumps({"token": token, "files": sorted(files)}, indent=0))
     return run

@@ -155,9 +155,10 @@ def test_a_rerun_rewrites_only_the_pages_whose_inputs_changed(site):
     assert set(again.unchanged) == set(everything)
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*.html")} == everything
 
-    # The owner answers m5 (main, 2026-W08): that week and the next (whose 12 weeks include it) change,
-    # for the practice and for Main Street, but not East Side or earlier weeks.
-    con.execute("UPDATE reviews SET reply_at = ?, reply_text = 'Sorry' WHERE review_id = ?", [local(WEEK, 8), review_id("m5")])
+    # The owner answers m5 (main, 2026-W08) and the next export brings the reply: that week and the
+    # next (whose 12 weeks include it) change, for the practice and for Main Street, but not East Side
+    # or earlier weeks.
+    import_reply(con, review_id("m5"), local(WEEK, 8))
     changed = write_reports(con, settings, now=NOW)
     assert sorted(str(p.relative_to(root)) for p in changed.pages if p in before) == [
         "2026-W08/index.html", "2026-W08/location-main.html", "2026-W09/index.html", "2026-W09/location-main.html",
@@ -167,6 +168,37 @@ def test_a_rerun_rewrites_only_the_pages_whose_inputs_changed(site):
     assert {str(p.relative_to(root)) for p in changed.pages if p not in before} == {"index.html"} | {
         f"themes/{t}.html" for t in themes} | {f"themes/{t}.2026-Q1.html" for t in themes}
     assert review_anchor(review_id("m5")) not in _needs_reply_section(root / "2026-W09" / "index.html")
+
+
+def import_reply(con, review: str, at) -> None:
+    """What an import of a later export does when it brings an owner's reply: update the review, record the import."""
+    (import_id,) = con.execute(
+        "INSERT INTO imports (source, source_type, origin, started_at, finished_at, status, rows_seen, rows_updated)"
+        " VALUES ('google', 'google', 'reviews.json', ?, ?, 'ok', 1, 1) RETURNING import_id", [at, at]).fetchone()
+    con.execute("UPDATE reviews SET reply_at = ?, reply_text = 'Sorry', content_hash = content_hash || '+reply',"
+                " last_import_id = ? WHERE review_id = ?", [at, import_id, review])
+
+
+def test_a_run_when_nothing_was_imported_or_analysed_reads_no_review_and_no_page(site, monkeypatch):
+    import reports.site
+
+    con, settings, first = site
+    root = settings.site_dir
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("digested the reviews although nothing changed")
+
+    monkeypatch.setattr(reports.site, "_Fingerprints", refuse)
+    monkeypatch.setattr(reports.site, "_read_fingerprint", refuse)
+    again = write_reports(con, settings, now=NOW)
+
+    assert again.pages == [] and sorted(again.unchanged) == sorted(first.pages)
+    assert again.newest == first.newest
+
+    # A page deleted from the folder is written again, and only that page.
+    (root / "2026-W05" / "location-east.html").unlink()
+    monkeypatch.undo()
+    assert write_reports(con, settings, now=NOW).pages == [root / "2026-W05" / "location-east.html"]
 
 
 def _needs_reply_section(page: Path) -> str:
