@@ -74,9 +74,9 @@ def _google_shape_ok() -> str:
     """SQL: the record is an object of known keys with the expected JSON types (NULL or absent allowed)."""
     top = [k for k in _GOOGLE_SHAPE if "." not in k]
     checks = [
-        _keys_within("keys", top),
-        _keys_within("inner_keys[1]", [k.split(".")[1] for k in _GOOGLE_SHAPE if k.startswith("reviewer.")]),
-        _keys_within("inner_keys[2]", [k.split(".")[1] for k in _GOOGLE_SHAPE if k.startswith("reviewReply.")]),
+        _keys_within("keys[1]", top),
+        _keys_within("keys[2]", [k.split(".")[1] for k in _GOOGLE_SHAPE if k.startswith("reviewer.")]),
+        _keys_within("keys[3]", [k.split(".")[1] for k in _GOOGLE_SHAPE if k.startswith("reviewReply.")]),
         *(f"coalesce(types[{i}], 'NULL') IN ('{kind}', 'NULL')" for i, kind in enumerate(_GOOGLE_SHAPE.values(), 1)),
     ]
     return "\n        AND ".join(checks)
@@ -98,7 +98,7 @@ _GOOGLE_ELEMENTS = f"""
 CREATE OR REPLACE TEMP TABLE rp_elements AS
 SELECT seq, r, json_type(r, {["$." + k for k in _GOOGLE_SHAPE]}) AS types,
        json_transform(r, '{_GOOGLE_TRANSFORM}') AS f,
-       json_keys(r) AS keys, list_transform(json_keys(r, ['$.reviewer', '$.reviewReply']), lambda k: coalesce(k, [])) AS inner_keys
+       list_transform(json_keys(r, ['$', '$.reviewer', '$.reviewReply']), lambda k: coalesce(k, [])) AS keys
 FROM (SELECT unnest(range(len(records))) AS seq, unnest(records) AS r FROM rp_document)
 """
 
@@ -150,21 +150,25 @@ def _read_head(path: Path, size: int = 64) -> bytes:
         return fp.read(size)
 
 
-def has_trailing_comma(path: Path) -> bool:
-    """Whether a comma is followed by `]` or `}` anywhere in the file (a review text may hold one too).
+def scan_json(path: Path) -> tuple[bool, int]:
+    """(whether a comma is followed by `]` or `}` anywhere in the file, how often `"reviews"` occurs).
 
-    DuckDB's JSON reader accepts trailing commas that Python's json module (the reference) rejects.
-    Reads the file in chunks: memory stays flat whatever its size.
+    DuckDB's JSON functions accept trailing commas that Python's json module (the reference) rejects,
+    and take the first of two equal keys where json takes the last. Either may also occur inside a
+    review text; then the Python parser reads the file. Reads it in chunks: memory stays flat.
     """
     carry = b""
+    trailing = False
+    reviews = 0
     with path.open("rb") as fp:
         while chunk := fp.read(_CHUNK_BYTES):
             data = carry + chunk
-            if _TRAILING_COMMA.search(data):
-                return True
+            trailing = trailing or _TRAILING_COMMA.search(data) is not None
+            reviews += data.count(b'"reviews"') - carry.count(b'"reviews"')
             comma = data.rfind(b",")
-            carry = data[comma:] if comma >= 0 and not data[comma + 1:].strip(b" \t\r\n") else b""
-    return False
+            tail = data[comma:] if comma >= 0 and not data[comma + 1:].strip(b" \t\r\n") else b""
+            carry = tail if len(tail) >= 9 else data[-8:]  # also the start of a "reviews" cut by the chunk
+    return trailing, reviews
 
 
 def _resolve_refs(con: duckdb.DuckDBPyConnection, resolve_location: Callable[[Review], str]) -> None:
@@ -203,18 +207,18 @@ def stage_google(
     head = _read_head(path).lstrip(b" \t\r\n")
     if not head.startswith(b"{"):
         raise Unavailable("not a JSON object")  # a list, a zip, a BOM, UTF-16, not JSON at all
-    if has_trailing_comma(path):
-        raise Unavailable("a comma before a closing bracket")
+    trailing, reviews_keys = scan_json(path)
+    if trailing or reviews_keys != 1:
+        raise Unavailable("a comma before a closing bracket, or not one \"reviews\" key")
     hint = gbp.location_from_path(file)
     try:
         con.execute(_MACROS)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE rp_document AS SELECT json_keys(content) AS keys,"
-            " CAST(json_extract(content, '$.reviews') AS JSON[]) AS records FROM read_text(?)", [str(path)],
+            "CREATE OR REPLACE TEMP TABLE rp_document AS SELECT json_type(content, '$.reviews') AS kind,"
+            " json_extract(content, '$.reviews[*]') AS records FROM read_text(?)", [str(path)],
         )
-        keys, listed = con.execute("SELECT keys, records IS NOT NULL FROM rp_document").fetchone()
-        if keys.count("reviews") != 1 or not listed:
-            raise Unavailable("not one document with a 'reviews' list")
+        if con.execute("SELECT kind FROM rp_document").fetchone()[0] != "ARRAY":
+            raise Unavailable("no 'reviews' list")
         con.execute(_GOOGLE_ELEMENTS)
         con.execute("DROP TABLE rp_document")
         con.execute(_GOOGLE_RECORDS, {"hint": hint})
@@ -354,7 +358,7 @@ def zone_offsets(tz: tzinfo) -> pa.Table:
         if hi > lo:
             days.extend(range((lo - epoch).days, (hi - epoch).days))
             minutes.extend([int(value.total_seconds() // 60)] * ((hi - lo).days))
-    return pa.table({"day": pa.array(days, pa.int32()).cast(pa.date32()), "minutes": pa.array(minutes, pa.int32())})
+    return pa.table({"day": pa.array(days, pa.int32()).view(pa.date32()), "minutes": pa.array(minutes, pa.int32())})
 
 
 def scan_csv_lines(path: Path) -> tuple[int, bool]:
