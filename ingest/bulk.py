@@ -102,10 +102,13 @@ SELECT seq, r, json_type(r, {["$." + k for k in _GOOGLE_SHAPE]}) AS types,
 FROM (SELECT unnest(range(len(records))) AS seq, unnest(records) AS r FROM rp_document)
 """
 
-_GOOGLE_RECORDS = f"""
-CREATE OR REPLACE TEMP TABLE rp_records AS
+_GOOGLE_LOCATION = "coalesce(nullif(regexp_extract(f.name, 'locations/([^/]+)', 1), ''), $hint)"
+
+# Every record as a staging row (STAGING_SCHEMA) plus `rp_regular`: whether those fields are final.
+_GOOGLE_STAGING = f"""
+CREATE OR REPLACE TEMP TABLE staging AS
 WITH fields AS (
-    SELECT seq, r, {_google_shape_ok()} AS shape_ok,
+    SELECT seq, r, {_google_shape_ok()} AS shape_ok, {_GOOGLE_LOCATION} AS location_ref,
         f.name, f.reviewId AS review_id, f.reviewer.displayName AS display_name, f.reviewer.isAnonymous AS anonymous,
         f.starRating AS stars, f.comment, f.createTime AS create_time, f.updateTime AS update_time,
         f.reviewReply.comment AS reply_comment, f.reviewReply.updateTime AS reply_time
@@ -121,9 +124,8 @@ WITH fields AS (
         {_google_time("update_time")} AS updated,
         {_google_time("reply_time")} AS replied
     FROM fields
-)
-SELECT seq, r, source_review_id,
-    coalesce(nullif(regexp_extract(name, 'locations/([^/]+)', 1), ''), $hint) AS location_ref,
+), records AS (
+SELECT seq, r, source_review_id, location_ref,
     CASE WHEN anonymous THEN NULL ELSE nullif(display_name, '') END AS author,
     rating, nullif(comment, '') AS text, created, coalesce(updated, created) AS updated,
     nullif(reply_comment, '') AS reply_text,
@@ -138,6 +140,12 @@ SELECT seq, r, source_review_id,
         AND (reply_time IS NULL OR reply_time = '' OR replied IS NOT NULL)
         AND rp_clean_ok(display_name) AND rp_clean_ok(comment) AND rp_clean_ok(reply_comment), false) AS regular
 FROM parsed
+)
+SELECT CAST(seq AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
+       source_review_id, l.location_id, author, CAST(rating AS TINYINT) AS rating, text,
+       CAST(NULL AS VARCHAR) AS question, created AS created_at, updated AS updated_at, reply_text, reply_at,
+       rp_content_hash(author, rating, text, reply_text) AS content_hash, r AS raw, regular AS rp_regular
+FROM records LEFT JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
 """
 
 
@@ -171,9 +179,11 @@ def scan_json(path: Path) -> tuple[bool, int]:
     return trailing, reviews
 
 
-def _resolve_refs(con: duckdb.DuckDBPyConnection, resolve_location: Callable[[Review], str]) -> None:
-    """The temp table `rp_locations`: each location reference of a regular record -> its location id."""
-    refs = [ref for (ref,) in con.execute("SELECT DISTINCT location_ref FROM rp_records WHERE regular").fetchall()]
+def _resolve_refs(con: duckdb.DuckDBPyConnection, resolve_location: Callable[[Review], str], query: str,
+                  params: dict | None = None) -> None:
+    """The temp table `rp_locations`: each location reference `query` lists -> its location id. A
+    reference the resolver refuses makes the reference path read the file (its error names the record)."""
+    refs = [ref for (ref,) in con.execute(query, params).fetchall()]
     _register(con, "rp_locations", {
         "ref": pa.array(refs, pa.string()),
         "location_id": pa.array([resolve_location(Review(None, None, location_ref=ref)) for ref in refs], pa.string()),
@@ -221,25 +231,17 @@ def stage_google(
             raise Unavailable("no 'reviews' list")
         con.execute(_GOOGLE_ELEMENTS)
         con.execute("DROP TABLE rp_document")
-        con.execute(_GOOGLE_RECORDS, {"hint": hint})
+        _resolve_refs(con, resolve_location, f"SELECT DISTINCT {_GOOGLE_LOCATION} FROM rp_elements", {"hint": hint})
+        con.execute(_GOOGLE_STAGING, {"hint": hint, "platform": target.platform})
         con.execute("DROP TABLE rp_elements")
-        _resolve_refs(con, resolve_location)
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE staging AS
-            SELECT CAST(seq AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
-                   source_review_id, l.location_id, author, CAST(rating AS TINYINT) AS rating, text,
-                   CAST(NULL AS VARCHAR) AS question, created AS created_at, updated AS updated_at, reply_text, reply_at,
-                   rp_content_hash(author, rating, text, reply_text) AS content_hash, r AS raw
-            FROM rp_records JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
-            WHERE regular""",
-            {"platform": target.platform},
-        )
-        return con.execute("SELECT count(*) FROM staging").fetchone()[0] + append_rows(
+        append_rows(
             con,
             (build_row(seq, gbp.parse_review(json.loads(record), where=f"reviews[{seq}]", location_hint=hint),
-                       target, resolve_location, seen_at) for seq, record in _irregular(con, "seq, CAST(r AS VARCHAR)", "NOT regular", "seq")),
+                       target, resolve_location, seen_at)
+             for seq, record in _irregular(con, "seq, CAST(raw AS VARCHAR)", "NOT rp_regular", "seq")),
             create=False,
         )
+        return _drop_irregular(con)
     except Unavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the reference path says it precisely
@@ -260,17 +262,26 @@ def build_fast_stage(path: Path, *, source: Source, file: str, target: ImportTar
     return None
 
 
-def _irregular(con: duckdb.DuckDBPyConnection, select: str, where: str, order: str, batch: int = 1000) -> Iterator[tuple]:
-    """Rows of `rp_records` the SQL did not normalise, in file order, a batch at a time."""
+def _irregular(con: duckdb.DuckDBPyConnection, select: str, where: str, order: str, batch: int = 1000,
+               table: str = "staging") -> Iterator[tuple]:
+    """Rows of `table` the SQL did not normalise, in file order, a batch at a time."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE rp_irregular AS SELECT row_number() OVER (ORDER BY {order}) AS rp_k, {select}"
-        f" FROM rp_records WHERE {where}"
+        f" FROM {table} WHERE {where}"
     )
     start = 1
     while rows := con.execute("SELECT * EXCLUDE (rp_k) FROM rp_irregular WHERE rp_k >= ? AND rp_k < ? ORDER BY rp_k",
                               [start, start + batch]).fetchall():
         yield from rows
         start += batch
+
+
+def _drop_irregular(con: duckdb.DuckDBPyConnection) -> int:
+    """Remove the rows the SQL did not normalise (their Python-parsed rows are in `staging` by now)
+    and the `rp_regular` flag; return how many rows `staging` holds."""
+    con.execute("DELETE FROM staging WHERE NOT rp_regular")
+    con.execute("ALTER TABLE staging DROP COLUMN rp_regular")
+    return con.execute("SELECT count(*) FROM staging").fetchone()[0]
 
 
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -495,7 +506,7 @@ def stage_csv(
         rows, breaks = con.execute("SELECT count(*), coalesce(sum(breaks), 0) FROM rp_records").fetchone()
         if 1 + rows + breaks != lines:
             raise Unavailable("blank lines or line breaks DuckDB counts differently")
-        _resolve_refs(con, resolve_location)
+        _resolve_refs(con, resolve_location, "SELECT DISTINCT location_ref FROM rp_records WHERE regular")
         con.execute(
             """CREATE OR REPLACE TEMP TABLE staging AS
             SELECT CAST(line AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
@@ -509,7 +520,8 @@ def stage_csv(
         columns = [f"c{i}" for i in range(len(header))]
 
         def reviews() -> Iterator[tuple]:
-            for record in _irregular(con, f"line, {', '.join(columns)}", "NOT regular AND NOT blank", "line"):
+            for record in _irregular(con, f"line, {', '.join(columns)}", "NOT regular AND NOT blank", "line",
+                                     table="rp_records"):
                 line, values = record[0], [v or "" for v in record[1:]]
                 if not any(v.strip() for v in values):
                     continue

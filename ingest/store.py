@@ -119,7 +119,7 @@ def append_rows(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple], *, create
                 con.execute("CREATE OR REPLACE TEMP TABLE staging AS SELECT * REPLACE (json(raw) AS raw) FROM rp_batch")
                 create = False
             else:
-                con.execute("INSERT INTO staging SELECT * REPLACE (json(raw) AS raw) FROM rp_batch")
+                con.execute("INSERT INTO staging BY NAME SELECT * REPLACE (json(raw) AS raw) FROM rp_batch")
         finally:
             con.unregister("rp_batch")
         batch_rows = []
