@@ -276,11 +276,12 @@ def _irregular(con: duckdb.DuckDBPyConnection, select: str, where: str, order: s
         start += batch
 
 
-def _drop_irregular(con: duckdb.DuckDBPyConnection) -> int:
-    """Remove the rows the SQL did not normalise (their Python-parsed rows are in `staging` by now)
-    and the `rp_regular` flag; return how many rows `staging` holds."""
-    con.execute("DELETE FROM staging WHERE NOT rp_regular")
-    con.execute("ALTER TABLE staging DROP COLUMN rp_regular")
+def _drop_irregular(con: duckdb.DuckDBPyConnection, where: str = "NOT rp_regular", extra: Iterable[str] = ()) -> int:
+    """Remove the rows the SQL did not normalise (their Python-parsed rows, whose flags are NULL, are in
+    `staging` by now) and the flag columns; return how many rows `staging` holds."""
+    con.execute(f"DELETE FROM staging WHERE {where}")
+    for column in ("rp_regular", *extra):
+        con.execute(f"ALTER TABLE staging DROP COLUMN {column}")
     return con.execute("SELECT count(*) FROM staging").fetchone()[0]
 
 
@@ -420,8 +421,17 @@ def _csv_header(path: Path, source: Source) -> list[str]:
     return header
 
 
-def _csv_records_sql(header: list[str], columns: Columns) -> str:
-    """SQL creating `rp_records` from `rp_csv` (columns c0..cN in file order)."""
+def _csv_location_sql(header: list[str], columns: Columns) -> str:
+    """SQL listing the location references of `rp_csv`."""
+    if columns.location is None:
+        return "SELECT CAST(NULL AS VARCHAR)"
+    return f"SELECT DISTINCT nullif(c{header.index(columns.location)}, '') FROM rp_csv"
+
+
+def _csv_staging_sql(header: list[str], columns: Columns) -> str:
+    """SQL creating `staging` from `rp_csv` (columns c0..cN in file order): a staging row per CSV row
+    plus `rp_regular` (the fields are final), `rp_keep` (not blank, and said something),
+    `rp_breaks` (line breaks inside the row) and `rp_row` (its row in rp_csv)."""
     col = {name: f"c{i}" for i, name in enumerate(header)}
     all_cols = [f"c{i}" for i in range(len(header))]
 
@@ -434,7 +444,7 @@ def _csv_records_sql(header: list[str], columns: Columns) -> str:
 
     raw = ", ".join(f"{_sql_string(name)}, coalesce({col[name]}, '')" for name in header)
     return f"""
-CREATE OR REPLACE TEMP TABLE rp_records AS
+CREATE OR REPLACE TEMP TABLE staging AS
 WITH numbered AS (
     SELECT *, 2 + coalesce(sum(1 + breaks) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
     FROM (SELECT *, length(whole) AS width, length(whole) - length(replace(whole, chr(10), '')) AS breaks
@@ -454,9 +464,8 @@ WITH numbered AS (
            timezone('UTC', reply_local - to_minutes(o2.minutes)) AS replied
     FROM local l LEFT JOIN rp_offsets o1 ON o1.day = CAST(date_local AS DATE)
                  LEFT JOIN rp_offsets o2 ON o2.day = CAST(reply_local AS DATE)
-)
-SELECT k, line, breaks, {", ".join(all_cols)},
-    width = 0 AS blank,
+), records AS (
+SELECT k, line, breaks, width,
     nullif(id_in, '') AS source_review_id, nullif(location_in, '') AS location_ref, nullif(author_in, '') AS author,
     CASE WHEN rating_in IN ('1', '2', '3', '4', '5') THEN CAST(rating_in AS TINYINT) END AS rating, nullif(text_in, '') AS text, nullif(question_in, '') AS question,
     created, nullif(reply_in, '') AS reply_text, CASE WHEN reply_in <> '' THEN replied END AS reply_at,
@@ -469,6 +478,14 @@ SELECT k, line, breaks, {", ".join(all_cols)},
         AND rp_clean_ok(text_in) AND rp_clean_ok(reply_in) AND rp_clean_ok(author_in) AND rp_clean_ok(question_in),
         false) AS regular
 FROM parsed
+)
+SELECT CAST(line AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
+       source_review_id, l.location_id, author, rating, text, question,
+       coalesce(created, $seen) AS created_at, coalesce(created, $seen) AS updated_at, reply_text, reply_at,
+       rp_content_hash(author, rating, text, reply_text) AS content_hash, raw,
+       regular AS rp_regular, width > 0 AND NOT (regular AND text IS NULL AND rating IS NULL) AS rp_keep,
+       breaks AS rp_breaks, k AS rp_row
+FROM records LEFT JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
 """
 
 
@@ -501,27 +518,16 @@ def stage_csv(
             " max_line_size = 16777216)", [str(path)],
         )
         _register(con, "rp_offsets", zone_offsets(tz))
-        con.execute(_csv_records_sql(header, source.columns))
-        con.execute("DROP TABLE rp_csv")
-        rows, breaks = con.execute("SELECT count(*), coalesce(sum(breaks), 0) FROM rp_records").fetchone()
+        _resolve_refs(con, resolve_location, _csv_location_sql(header, source.columns))
+        con.execute(_csv_staging_sql(header, source.columns), {"platform": target.platform, "seen": seen_at})
+        rows, breaks = con.execute("SELECT count(*), coalesce(sum(rp_breaks), 0) FROM staging").fetchone()
         if 1 + rows + breaks != lines:
             raise Unavailable("blank lines or line breaks DuckDB counts differently")
-        _resolve_refs(con, resolve_location, "SELECT DISTINCT location_ref FROM rp_records WHERE regular")
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE staging AS
-            SELECT CAST(line AS BIGINT) AS seq, $platform || ':' || source_review_id AS review_id, $platform AS source,
-                   source_review_id, l.location_id, author, rating, text, question,
-                   coalesce(created, $seen) AS created_at, coalesce(created, $seen) AS updated_at, reply_text, reply_at,
-                   rp_content_hash(author, rating, text, reply_text) AS content_hash, raw
-            FROM rp_records JOIN rp_locations l ON location_ref IS NOT DISTINCT FROM l.ref
-            WHERE regular AND (text IS NOT NULL OR rating IS NOT NULL)""",
-            {"platform": target.platform, "seen": seen_at},
-        )
-        columns = [f"c{i}" for i in range(len(header))]
+        columns = [f"c.c{i}" for i in range(len(header))]
 
         def reviews() -> Iterator[tuple]:
-            for record in _irregular(con, f"line, {', '.join(columns)}", "NOT regular AND NOT blank", "line",
-                                     table="rp_records"):
+            for record in _irregular(con, f"s.seq, {', '.join(columns)}", "NOT s.rp_regular AND s.rp_keep", "s.seq",
+                                     table="staging s JOIN rp_csv c ON c.rowid = s.rp_row"):
                 line, values = record[0], [v or "" for v in record[1:]]
                 if not any(v.strip() for v in values):
                     continue
@@ -532,7 +538,8 @@ def stage_csv(
                 if review is not None:
                     yield build_row(line, review, target, resolve_location, seen_at)
 
-        return con.execute("SELECT count(*) FROM staging").fetchone()[0] + append_rows(con, reviews(), create=False)
+        append_rows(con, reviews(), create=False)
+        return _drop_irregular(con, "NOT rp_regular OR NOT rp_keep", ["rp_keep", "rp_breaks", "rp_row"])
     except Unavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the reference path says it precisely
