@@ -159,8 +159,11 @@ class Analyzer:
 
     def _sentences(self, text: str, sentences: list[Span], clauses: list[_Clause]) -> list[SentenceResult]:
         results = []
+        by_sentence: list[list[_Clause]] = [[] for _ in sentences]
+        for clause in clauses:
+            by_sentence[clause.sentence_index].append(clause)
         for index, span in enumerate(sentences):
-            own = [c for c in clauses if c.sentence_index == index]
+            own = by_sentence[index]
             if len(own) == 1 and own[0].span == span and own[0].cues.vader_text == span.text:
                 vader = own[0].vader
             else:

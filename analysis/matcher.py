@@ -117,6 +117,14 @@ class RulesIndex:
                 found |= bits
         return ((index, regex) for need, index, regex in self._entries if found & need == need)
 
+    def may_match(self, text: str) -> bool:
+        """False when no expression of the field can match `text` (so neither can `combined`)."""
+        found = self._always
+        if self._automaton is not None:
+            for _, bits in self._automaton.iter(fold(text)):
+                found |= bits
+        return any(found & need == need for need, _, _ in self._entries)
+
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
         for index, regex in self._tries(text):
             match = regex.search(text)

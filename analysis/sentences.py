@@ -57,7 +57,8 @@ def _trimmed(text: str, start: int, end: int) -> Span | None:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if start >= end or not any(ch.isalnum() for ch in text[start:end]):
+    # The first character nearly always settles it; the scan is for pieces such as "-- :)".
+    if start >= end or not (text[start].isalnum() or any(ch.isalnum() for ch in text[start:end])):
         return None
     return Span(start, end, text[start:end])
 

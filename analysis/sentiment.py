@@ -52,6 +52,10 @@ def read_clause_cues(text: str, cues: dict[str, Rules]) -> ClauseCues:
     for field in ("negated_problem", "praise_idiom"):
         rules = cues.get(field)
         if rules is not None and rules.combined is not None:
+            # An index (analysis/matcher.py) rules out most clauses without running the regex.
+            may_match = getattr(rules, "may_match", None)
+            if may_match is not None and not may_match(vader_text):
+                continue
             vader_text, count = rules.combined.subn(" fine ", vader_text)
             softened = softened or count > 0
     complaint_rule = None

@@ -31,6 +31,7 @@ from vaderSentiment.vaderSentiment import (
 
 CACHE_SIZE = 200_000
 _PUNCTUATION = string.punctuation
+_PUNCTUATION_CHARS = frozenset(_PUNCTUATION)
 _NEGATE = frozenset(NEGATE)
 
 
@@ -98,23 +99,22 @@ class FastVader:
         if not text.isascii() and not self._emoji_chars.isdisjoint(text):
             text = self._translate_emoji(text)
         text = text.strip()
-        words = [_strip_punc_if_word(t) for t in text.split()]
+        # Stripping cannot change a token with no punctuation at either end (the common case).
+        punctuation = _PUNCTUATION_CHARS
+        words = [_strip_punc_if_word(t) if t[0] in punctuation or t[-1] in punctuation else t for t in text.split()]
         lower = [w.lower() for w in words]
         n = len(words)
-        allcaps = sum(1 for w in words if w.isupper())
+        allcaps = sum(map(str.isupper, words))
         is_cap_diff = 0 < n - allcaps < n
         lexicon = self.lexicon
         sentiments: list[float] = []
         append = sentiments.append
-        for i in range(n):
-            item_lower = lower[i]
-            if item_lower in BOOSTER_DICT:
+        last = n - 1
+        for i, item_lower in enumerate(lower):
+            if item_lower not in lexicon or item_lower in BOOSTER_DICT:
                 append(0)
                 continue
-            if i < n - 1 and item_lower == "kind" and lower[i + 1] == "of":
-                append(0)
-                continue
-            if item_lower not in lexicon:
+            if item_lower == "kind" and i < last and lower[i + 1] == "of":
                 append(0)
                 continue
             append(self._valence(words, lower, i, is_cap_diff))

@@ -231,6 +231,26 @@ def test_narrowed_taxonomy_finds_exactly_the_hits_of_the_whole_taxonomy():
     assert hits > 500
 
 
+def test_cue_index_rules_out_only_clauses_the_combined_regex_cannot_match():
+    """`may_match` False lets read_clause_cues skip a field's substitution: it must never hide a match."""
+    from analysis.matcher import RulesIndex
+    from analysis.sentiment import read_clause_cues
+
+    taxonomy = load_taxonomy()
+    clauses = _clauses(300, seed=29) + _real_clauses(600) + TRICKY_CLAUSES + ["No problems, no wait, can't fault them"]
+    ruled_out = matched = 0
+    for field, rules in taxonomy.cues.items():
+        index = RulesIndex(rules)
+        for clause in clauses:
+            found = rules.combined is not None and rules.combined.search(clause) is not None
+            assert index.may_match(clause) or not found, (field, clause)
+            ruled_out += not index.may_match(clause)
+            matched += found
+    assert ruled_out > len(clauses) and matched > 20
+    indexed = {field: RulesIndex(rules) for field, rules in taxonomy.cues.items()}
+    assert [read_clause_cues(c, indexed) for c in clauses] == [read_clause_cues(c, taxonomy.cues) for c in clauses]
+
+
 def test_analyzer_results_equal_those_of_the_whole_taxonomy_search():
     """Clause cache and narrowed matching (themes and cues) on, against an analyzer searching every expression."""
     taxonomy = load_taxonomy()
