@@ -164,12 +164,14 @@ QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY updated_at DESC NULLS
 """
 _INCOMING_ALL = "CREATE OR REPLACE TEMP VIEW incoming AS SELECT * EXCLUDE (seq) FROM staging"
 
+# New versions by an anti-join (incoming holds each review once): a hash join instead of a
+# conflict check per row.
 _MERGE = """
 
 INSERT INTO review_versions
 SELECT i.review_id, i.content_hash, i.rating, i.text, i.reply_text, i.updated_at, $now, $import_id
 FROM incoming i
-ON CONFLICT DO NOTHING;
+WHERE NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.review_id = i.review_id AND v.content_hash = i.content_hash);
 
 CREATE OR REPLACE TEMP TABLE changes AS
 SELECT i.review_id,
