@@ -20,6 +20,8 @@ import ahocorasick
 from analysis.literals import fold, required_literals
 from analysis.taxonomy import LIST_FIELDS, Rules, Taxonomy
 
+VIEW_CACHE_SIZE = 50_000
+
 
 class _RulesView:
     """A field's rules narrowed to the expressions that may match (indices in order)."""
@@ -172,6 +174,10 @@ class TaxonomyIndex:
             self._entries[e] = (theme_no, field, index, regex, need)
         self._primary = (1 << len(self._entries)) - 1
         self._automaton = _automaton(literal_bits)
+        # Views are immutable, so clauses whose literals allow the same expressions share one:
+        # by the literal bits found, and by the expressions those bits let through.
+        self._by_found: dict[int, _TaxonomyView] = {}
+        self._by_passing: dict[tuple[int, ...], _TaxonomyView] = {}
         self._never = [
             {field: _RulesView(getattr(theme, field), []) for field in LIST_FIELDS} for theme in taxonomy.themes
         ]
@@ -190,20 +196,42 @@ class TaxonomyIndex:
         """A view of the taxonomy for one clause (`masked`: the same clause with idioms masked).
 
         It holds only the themes with an expression that may match `text` or `masked`, and each
-        field tries only those expressions, in order; no side effects.
+        field tries only those expressions, in order. Views are immutable and kept in bounded
+        caches (the only side effect), so clauses with the same literals share one.
         """
         found = self.possible((text,) if masked is None or masked == text else (text, masked))
+        view = self._by_found.get(found)
+        if view is not None:
+            return view
         candidates = found & self._primary
-        tries: dict[int, dict[str, list[tuple[int, re.Pattern[str]]]]] = {}
+        passing = []
         if candidates:
             bits = bin(candidates)[:1:-1]  # bit e is character e
             entries = self._entries
             e = bits.find("1")
             while e >= 0:
-                theme_no, field, index, regex, need = entries[e]
-                if found & need == need:
-                    tries.setdefault(theme_no, {}).setdefault(field, []).append((index, regex))
+                if found & entries[e][4] == entries[e][4]:
+                    passing.append(e)
                 e = bits.find("1", e + 1)
+        key = tuple(passing)
+        view = self._by_passing.get(key)
+        if view is None:
+            view = self._view(key)
+            if len(self._by_passing) >= VIEW_CACHE_SIZE:
+                self._by_passing.clear()
+            self._by_passing[key] = view
+        if len(self._by_found) >= VIEW_CACHE_SIZE:
+            self._by_found.clear()
+        self._by_found[found] = view
+        return view
+
+    def _view(self, passing: tuple[int, ...]) -> _TaxonomyView:
+        """The view trying exactly the expressions numbered in `passing` (ascending)."""
+        tries: dict[int, dict[str, list[tuple[int, re.Pattern[str]]]]] = {}
+        entries = self._entries
+        for e in passing:
+            theme_no, field, index, regex, _ = entries[e]
+            tries.setdefault(theme_no, {}).setdefault(field, []).append((index, regex))
         themes = []
         for theme_no, fields in tries.items():
             views = dict(self._never[theme_no])
