@@ -338,11 +338,11 @@ def build_table(n: int, results: dict) -> str:
     notes.append(
         f"- No-op cycle ({_verdict(noop_share < 0.01)}): collect {collect_s:.2f} s (one stat() per export file, "
         f"compared with `file_cache`: no file is read), analyze {analyze_s:.2f} s (loading the taxonomy and one "
-        f"anti-join of `reviews` with `review_sentiment` to find nothing pending), report {report_s:.2f} s (one "
-        f"query digesting every week's reviews and analysis for the fingerprints, then the fingerprint in the "
-        f"first 4 KB of each of the {main['pages']:,} pages; {main['noop_pages']:,} rewritten). The page checks grow "
-        f"with weeks x "
-        f"locations, the two scans with the number of reviews, far more slowly than the full run.")
+        f"anti-join of `reviews` with `review_sentiment` to find nothing pending), report {report_s:.2f} s (a change "
+        f"token from the newest import, the number and newest time of analyses and the flags, equal to the last "
+        f"run's, and a stat() of each of the {main['pages']:,} pages that run wrote: no review digested, no page "
+        f"read; {main['noop_pages']:,} rewritten). What still grows with the corpus is the pending check's anti-join "
+        f"and the token's maximum over `review_sentiment.analyzed_at`, scans of one or two columns.")
     weekly_note = (
         f"- Weekly report ({_verdict(report_ratio <= 2)}): the page's content is bounded (the first "
         f"{WEEK_REVIEWS_SHOWN} of a busy week's reviews on the whole-practice page of several locations, "
