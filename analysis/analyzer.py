@@ -20,6 +20,7 @@ from analysis.vader_fast import FastVader
 from config import StaffMember
 
 CLAUSE_CACHE_SIZE = 100_000
+SENTENCE_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ class Analyzer:
         # What a clause's text alone decides (cue hits, theme hits), by clause text: the same short
         # clauses ("Highly recommend", "The staff were lovely") recur across thousands of reviews.
         self._clause_cache: dict[str, tuple[sentiment.ClauseCues, list[ThemeHit]]] = {}
+        self._sentence_cache: dict[str, tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]] = {}
 
     def _read_clause(self, text: str) -> tuple[sentiment.ClauseCues, list[ThemeHit]]:
         found = self._clause_cache.get(text)
@@ -113,6 +115,23 @@ class Analyzer:
             if len(self._clause_cache) >= CLAUSE_CACHE_SIZE:
                 self._clause_cache.clear()
             self._clause_cache[text] = found
+        return found
+
+    def _read_sentence(self, text: str) -> tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]:
+        """A sentence's clauses (offsets into the sentence) with their readings, cached by sentence text.
+
+        Splitting a sentence into clauses depends on its text alone, so the offsets only shift with
+        where the sentence starts in a review.
+        """
+        found = self._sentence_cache.get(text)
+        if found is None:
+            found = tuple(
+                (span.start, span.end, span.text, *self._read_clause(span.text))
+                for span in split_clauses(text, Span(0, len(text), text))
+            )
+            if len(self._sentence_cache) >= SENTENCE_CACHE_SIZE:
+                self._sentence_cache.clear()
+            self._sentence_cache[text] = found
         return found
 
     def analyze(self, text: str | None, rating: int | None = None) -> ReviewResult:
@@ -126,9 +145,9 @@ class Analyzer:
         sentences = split_sentences(text)
         clauses: list[_Clause] = []
         for index, sentence in enumerate(sentences):
-            for span in split_clauses(text, sentence):
-                clause_cues, hits = self._read_clause(span.text)
-                clauses.append(_Clause(index, span, clause_cues, hits))
+            base = sentence.start
+            for start, end, clause_text, clause_cues, hits in self._read_sentence(sentence.text):
+                clauses.append(_Clause(index, Span(base + start, base + end, clause_text), clause_cues, hits))
         # "I would have given 5 stars, but ..." : what follows the counterfactual is its complaint.
         for before, after in zip(clauses, clauses[1:]):
             if before.cues.counterfactual and after.sentence_index == before.sentence_index and not after.cues.counterfactual:

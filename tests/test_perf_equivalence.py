@@ -267,6 +267,21 @@ def test_analyzer_results_equal_those_of_the_whole_taxonomy_search():
     assert [fast.analyze(t, r) for t, r in reviews] == [reference.analyze(t, r) for t, r in reviews]
 
 
+def test_sentence_cache_gives_the_clauses_split_in_place():
+    """Clauses read from the per-sentence cache sit exactly where split_clauses puts them in the review."""
+    from analysis.sentences import split_clauses, split_sentences
+
+    analyzer = Analyzer(load_taxonomy())
+    texts = [r.text for r in generate.iter_corpus(300, seed=31) if r.text] + ["Great staff.  Great staff - but rude; though fine"]
+    repeated = 0
+    for text in texts * 2:
+        for sentence in split_sentences(text):
+            repeated += sentence.text in analyzer._sentence_cache
+            cached = [(sentence.start + s, sentence.start + e, t) for s, e, t, *_ in analyzer._read_sentence(sentence.text)]
+            assert cached == [(c.start, c.end, c.text) for c in split_clauses(text, sentence)], (text, sentence)
+    assert repeated > len(texts)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab._ 1é\u0663\u00b2-\u2160\u0301Dr\n", max_size=12), st.data())
 def test_word_before_a_period_is_what_the_regex_finds(text, data):
