@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from analysis import sentiment
 from analysis.sentences import Span, split_clauses, split_sentences
 from analysis.staff import StaffMatcher
-from analysis.matcher import RulesIndex, TaxonomyIndex
+from analysis.matcher import TaxonomyIndex, index_cues
 from analysis.taxonomy import Taxonomy
 from analysis.themes import ThemeHit, find_theme_hits
 from analysis.vader_fast import FastVader
@@ -98,7 +98,7 @@ class Analyzer:
         self.taxonomy = taxonomy
         # Only the theme expressions whose literals occur in a clause are searched (analysis/matcher.py).
         self.index = TaxonomyIndex(taxonomy)
-        self.cues = {field: RulesIndex(rules) for field, rules in taxonomy.cues.items()}
+        self.cues = index_cues(taxonomy.cues)
         # Exactly vaderSentiment's scores, computed faster (see analysis/vader_fast.py).
         self.vader = FastVader()
         self.staff = StaffMatcher(staff)

@@ -86,45 +86,77 @@ def _automaton(literal_bits: dict[str, int]) -> ahocorasick.Automaton | None:
     return automaton
 
 
+class LiteralBits:
+    """Literals of several fields' expressions in one automaton; one pass over a text serves them all.
+
+    Each expression's literal sets get bits (`add`); after `build`, `found(text)` is the bits of
+    the literals occurring in `text`. The last text's bits are kept, because the cue lists of one
+    clause are searched in turn on the same text.
+    """
+
+    def __init__(self):
+        self._literal_bits: dict[str, int] = {}
+        self._next_bit = 0
+        self._automaton: ahocorasick.Automaton | None = None
+        self._last: tuple[str | None, int] = (None, 0)
+
+    def add(self, regex: str) -> tuple[int, int]:
+        """(bits the expression needs, those of them always set: sets without a known literal)."""
+        need = always = 0
+        for literals in required_literals(regex) or [None]:
+            bit = 1 << self._next_bit
+            self._next_bit += 1
+            need |= bit
+            if literals is None:
+                always |= bit
+            for literal in literals or ():
+                self._literal_bits[literal] = self._literal_bits.get(literal, 0) | bit
+        return need, always
+
+    def build(self) -> None:
+        self._automaton = _automaton(self._literal_bits)
+        self._last = (None, 0)
+
+    def found(self, text: str) -> int:
+        last_text, last_found = self._last
+        if text == last_text:
+            return last_found
+        found = 0
+        if self._automaton is not None:
+            for _, bits in self._automaton.iter(fold(text)):
+                found |= bits
+        self._last = (text, found)
+        return found
+
+
 class RulesIndex:
     """One field's expressions (a cue list) indexed by their literals; `find`/`any` as `Rules` has them.
 
     Each call looks up the literals of the text it is given, so any text may be passed. Other
-    attributes (`combined`, `regexes`, ...) are the field's own.
+    attributes (`combined`, `regexes`, ...) are the field's own. Fields built with a shared
+    `LiteralBits` (see `index_cues`) need its `build()` before use.
     """
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, literals: LiteralBits | None = None):
         self._rules = rules
         self._always = 0
         self._entries: list[tuple[int, int, re.Pattern[str]]] = []
-        literal_bits: dict[str, int] = {}
-        bit_number = 0
+        own = literals is None
+        self._literals = LiteralBits() if literals is None else literals
         for index, regex in enumerate(rules.regexes):
-            need = 0
-            for literals in required_literals(regex) or [None]:
-                bit = 1 << bit_number
-                bit_number += 1
-                need |= bit
-                if literals is None:
-                    self._always |= bit
-                for literal in literals or ():
-                    literal_bits[literal] = literal_bits.get(literal, 0) | bit
+            need, always = self._literals.add(regex)
+            self._always |= always
             self._entries.append((need, index, re.compile(regex, re.IGNORECASE)))
-        self._automaton = _automaton(literal_bits)
+        if own:
+            self._literals.build()
 
     def _tries(self, text: str) -> Iterator[tuple[int, re.Pattern[str]]]:
-        found = self._always
-        if self._automaton is not None:
-            for _, bits in self._automaton.iter(fold(text)):
-                found |= bits
+        found = self._always | self._literals.found(text)
         return ((index, regex) for need, index, regex in self._entries if found & need == need)
 
     def may_match(self, text: str) -> bool:
         """False when no expression of the field can match `text` (so neither can `combined`)."""
-        found = self._always
-        if self._automaton is not None:
-            for _, bits in self._automaton.iter(fold(text)):
-                found |= bits
+        found = self._always | self._literals.found(text)
         return any(found & need == need for need, _, _ in self._entries)
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
@@ -139,6 +171,14 @@ class RulesIndex:
 
     def __getattr__(self, name: str):
         return getattr(self._rules, name)
+
+
+def index_cues(cues: dict[str, Rules]) -> dict[str, RulesIndex]:
+    """Every cue field indexed, sharing one automaton (one pass per clause for all of them)."""
+    literals = LiteralBits()
+    indexed = {field: RulesIndex(rules, literals) for field, rules in cues.items()}
+    literals.build()
+    return indexed
 
 
 class TaxonomyIndex:

@@ -233,7 +233,7 @@ def test_narrowed_taxonomy_finds_exactly_the_hits_of_the_whole_taxonomy():
 
 def test_cue_index_rules_out_only_clauses_the_combined_regex_cannot_match():
     """`may_match` False lets read_clause_cues skip a field's substitution: it must never hide a match."""
-    from analysis.matcher import RulesIndex
+    from analysis.matcher import RulesIndex, index_cues
     from analysis.sentiment import read_clause_cues
 
     taxonomy = load_taxonomy()
@@ -247,8 +247,8 @@ def test_cue_index_rules_out_only_clauses_the_combined_regex_cannot_match():
             ruled_out += not index.may_match(clause)
             matched += found
     assert ruled_out > len(clauses) and matched > 20
-    indexed = {field: RulesIndex(rules) for field, rules in taxonomy.cues.items()}
-    assert [read_clause_cues(c, indexed) for c in clauses] == [read_clause_cues(c, taxonomy.cues) for c in clauses]
+    for indexed in ({field: RulesIndex(rules) for field, rules in taxonomy.cues.items()}, index_cues(taxonomy.cues)):
+        assert [read_clause_cues(c, indexed) for c in clauses] == [read_clause_cues(c, taxonomy.cues) for c in clauses]
 
 
 def test_analyzer_results_equal_those_of_the_whole_taxonomy_search():
