@@ -1,11 +1,12 @@
 """Staging an export with DuckDB's own readers: the fast path of an import.
 
-DuckDB parses a Google reviews file (`read_json`) or a CSV export (`read_csv`) in C++ and normalises
-every *regular* record with SQL expressions into the temp table `staging` that `ingest.store` merges.
-A record is regular when the Python parser would take its fields as they are: text already clean
-(no entities, control, bidi or invisible characters, no runs of spaces, NFC), the usual date forms,
-a plain star rating. Every other record is re-parsed by the Python parser of its format (the
-reference), so the staged rows are the same whichever path a record takes.
+DuckDB parses a Google reviews file (`read_text` and its JSON functions) or a CSV export (`read_csv`)
+in C++ and normalises every *regular* record with SQL expressions into the temp table `staging` that
+`ingest.store` merges. A record is regular when the Python parser would take its fields as they are:
+known fields of the expected JSON types, text already clean (no entities, control, bidi or invisible
+characters, no runs of spaces, NFC), the usual date forms away from daylight-saving changes, a plain
+star rating. Every other record is re-parsed by the Python parser of its format (the reference), so
+the staged rows are the same whichever path a record takes (tests/test_ingest_fast.py).
 
 The fast path never reports an error itself: whenever the file is not one it can read exactly as the
 reference would (an unexpected shape, anything DuckDB refuses, a record Python rejects), it raises
@@ -19,7 +20,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import duckdb
