@@ -256,16 +256,14 @@ def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
             compound = -1.0
         elif compound > 1.0:
             compound = 1.0
+        # The reference's one loop, split by sign: each sum adds the same terms in the same order.
         pos_sum = 0.0
         neg_sum = 0.0
-        neu_count = 0
-        for sentiment_score in sentiments:
-            if sentiment_score > 0:
-                pos_sum += float(sentiment_score) + 1
-            if sentiment_score < 0:
-                neg_sum += float(sentiment_score) - 1
-            if sentiment_score == 0:
-                neu_count += 1
+        for sentiment_score in [s for s in sentiments if s > 0]:
+            pos_sum += float(sentiment_score) + 1
+        for sentiment_score in [s for s in sentiments if s < 0]:
+            neg_sum += float(sentiment_score) - 1
+        neu_count = sentiments.count(0)
         if pos_sum > math.fabs(neg_sum):
             pos_sum += punct_emph_amplifier
         elif pos_sum < math.fabs(neg_sum):
