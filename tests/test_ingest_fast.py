@@ -21,7 +21,7 @@ import pytest
 from config import load_settings
 from db import connect
 from errors import ParseError
-from ingest import bulk, collect, gbp
+from ingest import bulk, bulk_csv, collect, gbp
 from ingest.store import FastPathUnavailable
 
 from conftest import FIXTURES, REPO, write_config
@@ -358,7 +358,7 @@ def test_bad_inputs_fail_or_import_identically(tmp_path, monkeypatch, kind):
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"])
 def test_zone_offsets_are_pythons_own_offsets_on_every_steady_day(zone):
     tz = ZoneInfo(zone)
-    table = bulk.zone_offsets(tz)
+    table = bulk_csv.zone_offsets(tz)
     steady = dict(zip(table.column("day").to_pylist(), table.column("minutes").to_pylist()))
     day = date(1990, 1, 1)
     while day <= date(2100, 12, 31):
@@ -383,7 +383,7 @@ def test_zone_offsets_are_pythons_own_offsets_on_every_steady_day(zone):
 def test_csv_scan_flags_what_the_two_readers_read_differently(tmp_path, content, safe):
     path = tmp_path / "x.csv"
     path.write_bytes(content)
-    lines, ok = bulk.scan_csv_lines(path)
+    lines, ok = bulk_csv.scan_csv_lines(path)
     assert ok is safe
     if safe:  # the count the line numbers are checked against
         assert lines == content.count(b"\n")
