@@ -173,10 +173,18 @@ class RulesIndex:
         return getattr(self._rules, name)
 
 
+# Cue fields searched on a whole review rather than on its clauses: on a long text, a shared
+# automaton would report every other field's literals too, so they keep their own.
+WHOLE_TEXT_CUES = frozenset({"safety", "non_informative"})
+
+
 def index_cues(cues: dict[str, Rules]) -> dict[str, RulesIndex]:
-    """Every cue field indexed, sharing one automaton (one pass per clause for all of them)."""
+    """Every cue field indexed; the clause-level ones share one automaton (one pass per clause)."""
     literals = LiteralBits()
-    indexed = {field: RulesIndex(rules, literals) for field, rules in cues.items()}
+    indexed = {
+        field: RulesIndex(rules) if field in WHOLE_TEXT_CUES else RulesIndex(rules, literals)
+        for field, rules in cues.items()
+    }
     literals.build()
     return indexed
 
