@@ -124,8 +124,9 @@ def scan_csv_lines(path: Path) -> tuple[int, bool]:
 def _csv_header(path: Path, source: Source) -> list[str]:
     """The cleaned header of a CSV file the fast path can read, else Unavailable (with the reasons the
     reference parser would have for reading it differently or refusing it)."""
-    if source.encoding is not None or source.columns is None:
-        raise Unavailable("a declared encoding or no column mapping")
+    if source.encoding is not None or source.columns is None or source.columns.id is None:
+        # Without an id column every row needs a derived id, which the Python parser computes.
+        raise Unavailable("a declared encoding, or no column mapping or id column")
     sample = read_head(path, csvfile.SNIFF_BYTES)
     if not sample.strip() or b"\x00" in sample:
         raise Unavailable("empty or binary")
