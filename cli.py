@@ -122,10 +122,10 @@ def init(folder: Path, practice: str, timezone: str) -> None:
 
 def run_collect(settings: Settings, wait: float) -> list:
     """Collect every source under the write lock; print one line per import; return the results."""
-    from db import open_writer
+    from db import open_job
     from ingest.collect import collect_all
 
-    with open_writer(settings.database_path, settings.lock_path, wait, settings.timezone) as con:
+    with open_job(settings, wait) as con:
         results = collect_all(con, settings)
     for r in results:
         if r.status == "ok":
@@ -142,19 +142,19 @@ def run_collect(settings: Settings, wait: float) -> list:
 
 def run_analyze(settings: Settings, wait: float, rescore: bool = False, workers: int | None = None):
     from analysis.pipeline import analyze_pending
-    from db import open_writer
+    from db import open_job
 
-    with open_writer(settings.database_path, settings.lock_path, wait, settings.timezone) as con:
+    with open_job(settings, wait) as con:
         summary = analyze_pending(con, settings, rescore=rescore, workers=workers)
     click.echo(str(summary))
     return summary
 
 
 def run_report(settings: Settings, wait: float, weeks: list[date] | None = None):
-    from db import open_writer
+    from db import open_job
     from reports.site import write_reports
 
-    with open_writer(settings.database_path, settings.lock_path, wait, settings.timezone) as con:
+    with open_job(settings, wait) as con:
         report = write_reports(con, settings, weeks=weeks)
     click.echo(str(report))
     return report

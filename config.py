@@ -139,6 +139,8 @@ class Settings(_Strict):
     sources: list[Source] = []
     staff: list[StaffMember] = []
     reports: Reports = Reports()
+    # DuckDB's memory for a job (collect, analyze, report); larger work spills to disk.
+    memory_limit: str = Field(default="512MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     # Extra or overriding themes, in the same TOML shape as analysis/themes.toml.
     themes_file: Path | None = None
     config_path: Path | None = None

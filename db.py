@@ -15,11 +15,15 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import filelock
 
 from errors import LockedError, ReviewPulseError
+
+if TYPE_CHECKING:
+    from config import Settings
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -74,7 +78,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return done
 
 
-def connect(path: Path | str, read_only: bool = False, timezone: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str, read_only: bool = False, timezone: str | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the database file (creating it and its folder when writable) with the schema up to date.
 
     Read-only connections never migrate. A writable connection given the practice's `timezone`
@@ -97,6 +103,10 @@ def connect(path: Path | str, read_only: bool = False, timezone: str | None = No
             ) from None
         raise ReviewPulseError(f"{path}: cannot open the database: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
+    if memory_limit is not None:
+        # DuckDB caches up to 80 % of RAM by default; a job's memory should not grow with the
+        # database (larger work spills to disk instead).
+        con.execute("SET memory_limit = ?", [memory_limit])
     if not read_only:
         try:
             migrate(con)
@@ -145,15 +155,26 @@ def hold_write_lock(lock_path: Path, wait_seconds: float = 0):
 
 @contextmanager
 def open_writer(
-    database: Path, lock_path: Path, wait_seconds: float = 0, timezone: str | None = None
+    database: Path,
+    lock_path: Path,
+    wait_seconds: float = 0,
+    timezone: str | None = None,
+    memory_limit: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Lock, connect for writing (recording `timezone` when given), and close and unlock when done."""
     with hold_write_lock(lock_path, wait_seconds):
-        con = connect(database, timezone=timezone)
+        con = connect(database, timezone=timezone, memory_limit=memory_limit)
         try:
             yield con
         finally:
             con.close()
+
+
+def open_job(settings: "Settings", wait_seconds: float = 0):
+    """`open_writer` with a practice's database, lock file, time zone and memory limit."""
+    return open_writer(
+        settings.database_path, settings.lock_path, wait_seconds, settings.timezone, settings.memory_limit
+    )
 
 
 def now_utc() -> datetime:

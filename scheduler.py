@@ -38,7 +38,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Settings, Source, load_settings
-from db import hold_lock, now_utc, open_writer
+from db import hold_lock, now_utc, open_job
 from errors import ConfigError, LockedError, ReviewPulseError
 from reports.paths import week_page
 from reports.weeks import label_week, shift_week, start_of_week
@@ -207,9 +207,7 @@ class Service:
                 raise Stopping
             stack = ExitStack()
             try:
-                con = stack.enter_context(open_writer(
-                    self.settings.database_path, self.settings.lock_path,
-                    min(1.0, max(0.0, deadline - time.monotonic())), self.settings.timezone))
+                con = stack.enter_context(open_job(self.settings, min(1.0, max(0.0, deadline - time.monotonic()))))
                 break
             except LockedError:
                 if time.monotonic() >= deadline:

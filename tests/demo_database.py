@@ -26,7 +26,7 @@ def build_demo_database(folder: Path) -> Settings:
     settings = settings.model_copy(
         update={"data_dir": folder, "reports": settings.reports.model_copy(update={"dir": folder / "site"})}
     )
-    with db.open_writer(settings.database_path, settings.lock_path, timezone=settings.timezone) as con:
+    with db.open_job(settings) as con:
         results = collect_all(con, settings)
         assert [r.status for r in results if r.status == "failed"] == [], [r.error for r in results]
         analyze_pending(con, settings, workers=1)

@@ -91,7 +91,7 @@ h-4,Main Street,Sam,5,2026-03-05,"Lovely staff, 5 = excellent",
 
 def test_csv_export_guards_cells_a_spreadsheet_would_run(settings, tmp_path):
     (settings.sources[1].path / "hostile.csv").write_text(HOSTILE_CSV, encoding="utf-8")
-    with db.open_writer(settings.database_path, settings.lock_path, timezone=settings.timezone) as con:
+    with db.open_job(settings) as con:
         assert [r.status for r in collect_all(con, settings)] == ["ok"]
     con = db.connect(settings.database_path, read_only=True)
     try:
