@@ -193,6 +193,7 @@ def measure_ingest_csv(n: int, workdir: Path, seed: int) -> dict:
     if not path.exists():
         generate.write_export("csv", exports, n, seed)
     settings = _settings(workdir, n, {"csv": path}, workdir / "site")
+    settings.database_path.unlink(missing_ok=True)  # a fresh database, also when resuming
     con = connect(settings.database_path, timezone=settings.timezone)
     try:
         t = time.perf_counter()
@@ -215,7 +216,11 @@ def measure_ingest_csv(n: int, workdir: Path, seed: int) -> dict:
 
 
 def measure_duckdb_json(workdir: Path) -> dict:
-    """DuckDB's read_json loading the same Takeout files (one row per review) into a table."""
+    """DuckDB's read_json loading the same Takeout files (one row per review) into a table.
+
+    One file at a time: each file is one JSON object, and reading several large ones at once runs
+    DuckDB out of memory on a machine this size (at 300,000 reviews).
+    """
     import duckdb
 
     files = sorted(str(p) for p in (workdir / "exports" / "google").rglob("reviews.json"))
@@ -223,8 +228,10 @@ def measure_duckdb_json(workdir: Path) -> dict:
     reference.unlink(missing_ok=True)
     with duckdb.connect(str(reference)) as ref:
         t = time.perf_counter()
-        ref.execute("CREATE TABLE reviews AS SELECT unnest(reviews, max_depth := 2) FROM read_json(?, maximum_object_size = 2147483647)",
-                    [files])
+        for i, path in enumerate(files):
+            verb = "CREATE TABLE reviews AS" if i == 0 else "INSERT INTO reviews"
+            ref.execute(f"{verb} SELECT unnest(reviews, max_depth := 2) FROM read_json(?, maximum_object_size = 2147483647)",
+                        [path])
         seconds = time.perf_counter() - t
         loaded = ref.execute("SELECT count(*) FROM reviews").fetchone()[0]
     return {"duckdb_s": seconds, "duckdb_rows": loaded, "mb": sum(Path(f).stat().st_size for f in files) / 1e6}
@@ -379,6 +386,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/reviewpulse-bench"),
                         help="scratch folder for exports and databases (emptied per size)")
     parser.add_argument("--no-readme", action="store_true", help="print the table without writing the README")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the whole runs already finished in --workdir (after an interruption) and run the rest")
     parser.add_argument("--stage", choices=["whole"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage == "whole":
@@ -394,9 +403,14 @@ def main(argv: list[str] | None = None) -> None:
     results: dict = {"seed": args.seed, "whole": {}, "report_small": report_small, "memory_small": memory_small,
                      "date": date.today().isoformat(),
                      "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"}
-    if args.workdir.exists():
+    if args.workdir.exists() and not args.resume:
         shutil.rmtree(args.workdir)
     for size in sorted({report_small, memory_small, n}):
+        finished = args.workdir / f"n{size}" / "result.json"
+        if args.resume and finished.exists():
+            print(f"whole run at {size:,} reviews: kept from {finished}", flush=True)
+            results["whole"][str(size)] = json.loads(finished.read_text(encoding="utf-8"))
+            continue
         print(f"whole run at {size:,} reviews ...", flush=True)
         results["whole"][str(size)] = run_whole_in_subprocess(size, args.workdir / f"n{size}", args.seed)
         print(json.dumps(results["whole"][str(size)]), flush=True)
