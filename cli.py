@@ -391,7 +391,7 @@ def sql(ctx: Context, query: str | None, fmt: str, max_rows: int | None) -> None
         if query is not None:
             show(query)
             return
-        stdin = click.get_text_stream("stdin")
+        stdin = sys.stdin
         interactive = stdin.isatty()
         pending: list[str] = []
         while True:
@@ -461,7 +461,7 @@ def classify(ctx: Context, file: Path, out: Path | None) -> None:
     from analysis.classify import classify_file
 
     if out is None:
-        classify_file(file, click.get_text_stream("stdout"), ctx.settings)
+        classify_file(file, sys.stdout, ctx.settings)
         return
     with out.open("w", encoding="utf-8") as fp:
         count = classify_file(file, fp, ctx.settings)
