@@ -205,6 +205,12 @@ def analyze_pending(
             for tables in results:
                 _append(con, tables, params, summary)
             summary.flags_written = _recompute_flags(con, settings.timezone)
+        elif _flags_zone(con) not in (None, settings.timezone):
+            # The practice's time zone changed: every review may now fall in another week.
+            con.execute("DELETE FROM theme_flags")
+            con.execute("INSERT INTO pending_analysis SELECT row_number() OVER (), review_id FROM reviews")
+            summary.flags_written = _recompute_flags(con, settings.timezone)
+        _record_flags_zone(con, settings.timezone)
         con.execute("DROP TABLE pending_analysis")
         con.execute("COMMIT")
     except BaseException:
@@ -252,6 +258,21 @@ def _append(con: duckdb.DuckDBPyConnection, tables: _Tables, params: dict, summa
     summary.mentions += tables.mentions.num_rows
     summary.complaints += tables.complaints
     summary.staff_mentions += tables.staff.num_rows
+
+
+def _flags_zone(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The time zone theme_flags' weeks were computed in (None before the first analysis)."""
+    row = con.execute("SELECT value FROM settings WHERE key = 'flags_timezone'").fetchone()
+    return row[0] if row else None
+
+
+def _record_flags_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:
+    con.execute(
+        "INSERT INTO settings VALUES ('flags_timezone', $zone, $now)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+        " WHERE settings.value <> excluded.value",
+        {"zone": zone, "now": now_utc()},
+    )
 
 
 def _recompute_flags(con: duckdb.DuckDBPyConnection, zone: str) -> int:

@@ -104,3 +104,20 @@ def test_week_boundaries_follow_the_practice_time_zone(settings):
     analyze_pending(con, settings)
     assert con.execute("SELECT DISTINCT week_start FROM theme_flags").fetchall() == [(date(2026, 1, 5),)]
     con.close()
+
+
+def test_a_new_time_zone_moves_the_flags_weeks_without_new_reviews(settings):
+    late_sunday = datetime(2026, 1, 12, 5, 30, tzinfo=timezone.utc)  # Sunday in Chicago, Monday in UTC
+    con = connect(settings.database_path)
+    save_import(
+        con, ImportTarget("platform", "csv", "ratemd", "test"),
+        [Review(source_review_id="x", text="They never called me back.", rating=1, created_at=late_sunday, location_ref="main")],
+        lambda r: r.location_ref,
+    )
+    analyze_pending(con, settings)
+    summary = analyze_pending(con, settings.model_copy(update={"timezone": "UTC"}))
+    assert summary.reviews_analyzed == 0
+    assert con.execute("SELECT DISTINCT week_start FROM theme_flags").fetchall() == [(date(2026, 1, 12),)]
+    again = analyze_pending(con, settings.model_copy(update={"timezone": "UTC"}))
+    assert again.flags_written == 0  # nothing changed since
+    con.close()
