@@ -203,6 +203,9 @@ _REMOVE_MISSING = """
 UPDATE reviews SET removed_at = $now
 WHERE source = $platform AND removed_at IS NULL
   AND location_id IN (SELECT DISTINCT location_id FROM incoming)
+  -- only what this configured source delivered: another source of the same platform (an
+  -- Outscraper export beside Takeout) is not contradicted by this one's snapshot
+  AND last_import_id IN (SELECT import_id FROM imports WHERE source = $source)
   AND review_id NOT IN (SELECT review_id FROM incoming)
 """
 
@@ -247,7 +250,9 @@ def save_import(
         new, updated = con.execute("SELECT count(*) FILTER (is_new), count(*) FILTER (is_update) FROM changes").fetchone()
         removed = 0
         if target.snapshot and seen:
-            removed = con.execute(_REMOVE_MISSING, {"now": started, "platform": target.platform}).fetchone()[0]
+            removed = con.execute(
+                _REMOVE_MISSING, {"now": started, "platform": target.platform, "source": target.source}
+            ).fetchone()[0]
         con.execute(
             "INSERT INTO imports (import_id, source, source_type, location_id, origin, sha256, size_bytes,"
             " started_at, finished_at, status, rows_seen, rows_new, rows_updated, rows_removed)"

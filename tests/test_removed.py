@@ -101,3 +101,26 @@ def test_an_empty_snapshot_removes_nothing(settings, practice_dir, con):
     (result,) = collect_paths(con, settings)
     assert (result.status, result.rows_removed) == ("ok", 0)
     assert states(con) == [("google:r1", "main", False)]
+
+
+def test_a_snapshot_does_not_remove_what_another_source_of_the_platform_delivered(practice_dir, con):
+    from config import load_settings
+    from conftest import write_config
+
+    write_config(practice_dir, """
+        [[sources]]
+        name = "maps-export"
+        type = "google"
+        path = "exports/maps"
+        """)
+    settings = load_settings(practice_dir / "reviewpulse.toml", environ={})
+    (practice_dir / "exports" / "maps").mkdir(parents=True)
+    (practice_dir / "exports" / "maps" / "page.json").write_text(json.dumps({"reviews": [review(9)]}))
+    deliver_takeout(practice_dir / "exports" / "google", "takeout-1.zip", {"1001": [review(1)]})
+    results = collect_paths(con, settings)
+    assert sorted((r.rows_new, r.rows_removed) for r in results) == [(1, 0), (1, 0)]
+    assert states(con) == [("google:r1", "main", False), ("google:r9", "main", False)]
+    deliver_takeout(practice_dir / "exports" / "google", "takeout-2.zip", {"1001": [review(2)]})
+    (result,) = collect_paths(con, settings)
+    assert result.rows_removed == 1  # r1, delivered by the Takeout source; r9 belongs to the other source
+    assert states(con) == [("google:r1", "main", True), ("google:r2", "main", False), ("google:r9", "main", False)]
