@@ -77,19 +77,23 @@ def import_file(
 
     `sha256`: the file's digest when the caller already has it (it is computed otherwise).
     """
-    with path.open("rb") as fp:
-        head = fp.read(8)
-    target = ImportTarget(
-        source=source.name,
-        source_type=source.type,
-        platform=source.platform_name,
-        origin=str(path),
-        location_id=source.location,
-        sha256=sha256 or sha256_file(path),
-        size_bytes=path.stat().st_size,
-        snapshot=formats.is_snapshot(source, head),
-    )
     name = display_name(path)
+    try:
+        with path.open("rb") as fp:
+            head = fp.read(8)
+        target = ImportTarget(
+            source=source.name,
+            source_type=source.type,
+            platform=source.platform_name,
+            origin=str(path),
+            location_id=source.location,
+            sha256=sha256 or sha256_file(path),
+            size_bytes=path.stat().st_size,
+            snapshot=formats.is_snapshot(source, head),
+        )
+    except OSError as exc:  # unreadable (permissions, vanished): a failed import, not a crash
+        unreadable = ImportTarget(source.name, source.type, source.platform_name, str(path), source.location)
+        return record_outcome(con, unreadable, "failed", describe_failure(exc, name))
     if was_imported_by(con, source.name, target.sha256):
         return record_outcome(con, target, "skipped_duplicate")
     try:
@@ -159,22 +163,31 @@ def collect_inbox(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Im
     inbox = settings.inbox_dir
     results = []
     for path in list_inbox(inbox):
-        source = _source_for_inbox_file(settings, inbox, path)
-        if source is None:
-            target = ImportTarget("inbox", "unknown", "unknown", str(path), sha256=sha256_file(path), size_bytes=path.stat().st_size)
-            result = record_outcome(
-                con, target, "failed",
-                f"{display_name(path)}: cannot tell which source this file belongs to; put it in inbox/<source name>/ "
-                f"(sources: {', '.join(s.name for s in settings.sources) or 'none configured'})",
-            )
+        try:
+            source = _source_for_inbox_file(settings, inbox, path)
+        except OSError as exc:  # unreadable: quarantined like any other file that cannot be imported
+            result = record_outcome(con, ImportTarget("inbox", "unknown", "unknown", str(path)), "failed",
+                                    describe_failure(exc, display_name(path)))
         else:
-            result = import_file(con, settings, source, path)
-        if result.status == "failed":
-            dest = _move(path, inbox / "failed")
-            dest.with_name(dest.name + ".error.txt").write_text(result.error + "\n", encoding="utf-8")
-            log.warning("import failed: %s", result.error)
-        else:
-            _move(path, inbox / "done")
+            if source is None:
+                target = ImportTarget("inbox", "unknown", "unknown", str(path), sha256=sha256_file(path),
+                                      size_bytes=path.stat().st_size)
+                result = record_outcome(
+                    con, target, "failed",
+                    f"{display_name(path)}: cannot tell which source this file belongs to; put it in inbox/<source name>/ "
+                    f"(sources: {', '.join(s.name for s in settings.sources) or 'none configured'})",
+                )
+            else:
+                result = import_file(con, settings, source, path)
+        try:
+            if result.status == "failed":
+                dest = _move(path, inbox / "failed")
+                dest.with_name(dest.name + ".error.txt").write_text(result.error + "\n", encoding="utf-8")
+                log.warning("import failed: %s", result.error)
+            else:
+                _move(path, inbox / "done")
+        except OSError as exc:
+            log.error("%s: could not be moved out of the inbox: %s", display_name(path), exc)
         results.append(result)
     return results
 

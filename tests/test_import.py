@@ -146,3 +146,13 @@ def test_unknown_location_is_an_error_naming_the_line(settings, practice_dir, co
         "x.csv: line 2: location 'Mars Base' is not a configured location id, name, alias or google_location_id"
     )
     assert con.execute("SELECT count(*) FROM reviews").fetchone() == (0,)
+
+
+def test_a_file_that_cannot_be_read_is_a_failed_import_not_a_crash(settings, practice_dir, con):
+    from ingest.collect import import_file
+
+    vanished = practice_dir / "exports" / "google" / "gone.json"  # listed, then deleted before reading
+    result = import_file(con, settings, settings.source("google"), vanished)
+    assert result.status == "failed"
+    assert result.error.startswith("gone.json: FileNotFoundError:")
+    assert con.execute("SELECT status, origin FROM imports").fetchall() == [("failed", str(vanished))]
