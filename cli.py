@@ -107,7 +107,8 @@ def init(folder: Path, practice: str, timezone: str) -> None:
         raise ReviewPulseError(f"{target}: already exists; edit it or remove it first")
     folder.mkdir(parents=True, exist_ok=True)
     # JSON string literals are valid TOML basic strings: quotes and backslashes stay intact.
-    text = STARTER_CONFIG.format(practice=json.dumps(practice), timezone=json.dumps(timezone))
+    text = STARTER_CONFIG.format(practice=json.dumps(practice, ensure_ascii=False),
+                                 timezone=json.dumps(timezone, ensure_ascii=False))
     draft = target.with_name(".reviewpulse.toml.new")
     draft.write_text(text, encoding="utf-8")
     try:

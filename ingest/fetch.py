@@ -170,8 +170,9 @@ def _request_once(
                 target = current.join(response.headers["Location"])
                 if target.scheme not in ("http", "https"):
                     raise FetchError(f"{url}: redirected to a {target.scheme or 'relative'} URL; only http(s) is followed")
-                if target.host != current.host:
-                    # Credentials are for the host they were issued for, never for where it points.
+                if (target.scheme, target.host, target.port) != (current.scheme, current.host, current.port):
+                    # Credentials are for the origin they were issued for (never sent in clear after a
+                    # redirect from https to http, nor to another host or port).
                     headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
                 current = target
                 continue

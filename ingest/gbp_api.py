@@ -174,7 +174,9 @@ def import_location(
         if "HTTP 401" in message or "HTTP 403" in message:
             message += " (the API token was refused: expired, or without access to this location?)"
         return record_outcome(con, target, "failed", message.splitlines()[0])
-    except (OSError, httpx.HTTPError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a network, disk or database fault fails this location only
+        if not isinstance(exc, (OSError, httpx.HTTPError)):
+            log.error("unexpected error listing %s", url, exc_info=exc)
         return record_outcome(con, target, "failed", redact(f"{url}: {type(exc).__name__}: {exc}", token).splitlines()[0])
     con.execute("UPDATE imports SET archive_path = ? WHERE import_id = ?", [str(archived), result.import_id])
     if listing.complete and listing.total_review_count is not None and listing.total_review_count != len(listing.reviews):

@@ -22,7 +22,7 @@ def invoke(runner, practice_dir, *args):
 
 
 def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(runner, tmp_path):
-    result = runner.invoke(main, ["init", str(tmp_path / "clinic"), "--practice", 'Dr "Q" Clinic',
+    result = runner.invoke(main, ["init", str(tmp_path / "clinic"), "--practice", 'Dr "Q" Clinic 😀',
                                   "--timezone", "Europe/London"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "clinic" / "data" / "inbox").is_dir()
@@ -31,7 +31,7 @@ def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(runner, tmp_pa
     assert "nothing new to import" in status.output
     from config import load_settings
 
-    assert load_settings(tmp_path / "clinic" / "reviewpulse.toml", environ={}).practice == 'Dr "Q" Clinic'
+    assert load_settings(tmp_path / "clinic" / "reviewpulse.toml", environ={}).practice == 'Dr "Q" Clinic 😀'
     again = runner.invoke(main, ["init", str(tmp_path / "clinic")])
     assert again.exit_code == 2
     assert again.output.strip().endswith("reviewpulse.toml: already exists; edit it or remove it first")

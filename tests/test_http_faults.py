@@ -285,6 +285,28 @@ def test_a_redirect_to_another_host_does_not_carry_the_credentials(httpserver: H
     assert [h.get("Authorization") for h in seen] == [None]
 
 
+def test_a_redirect_to_another_port_of_the_same_host_does_not_carry_the_credentials(httpserver: HTTPServer):
+    seen: list[dict] = []
+
+    def record(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        return Response(GOOD_BODY, content_type="application/json")
+
+    other = HTTPServer(host=httpserver.host)
+    other.start()
+    try:
+        other.expect_request("/final").respond_with_handler(record)
+        httpserver.expect_request("/start").respond_with_data("", status=302, headers={"Location": other.url_for("/final")})
+        with fetch.build_client(FAST) as client:
+            fetched = fetch.fetch(client, httpserver.url_for("/start"), policy=FAST,
+                                  headers={"Authorization": "Bearer known-secret-token"})
+    finally:
+        other.clear()
+        other.stop()
+    assert fetched.body == GOOD_BODY
+    assert [h.get("Authorization") for h in seen] == [None]
+
+
 @pytest.mark.parametrize(
     ("content_type", "body", "problem"),
     [
