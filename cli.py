@@ -118,6 +118,7 @@ def init(folder: Path, practice: str, timezone: str) -> None:
         raise
     draft.replace(target)
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    (folder / "exports" / "google").mkdir(parents=True, exist_ok=True)
     click.echo(f"wrote {target}; drop exports into {settings.inbox_dir}")
 
 

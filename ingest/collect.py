@@ -224,20 +224,37 @@ def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
     comes from there (ingest.filecache).
     """
     results = []
+    settings_changed = _settings_changed_at(settings)
     for source in sources if sources is not None else settings.sources:
         if source.path is None:
+            continue
+        if not source.path.exists() and not any(ch in source.path.name for ch in "*?["):
+            # Said on every run (a typo in the settings must not pass for "nothing new"), but not
+            # recorded as an import: nothing was read.
+            log.warning("%s: no such file or folder (source %r, path)", source.path, source.name)
             continue
         digests = FileDigests(con, source.name)
         for path in list_source_files(source):
             digest = digests.digest(path)
-            known = con.execute(
-                "SELECT count(*) FROM imports WHERE sha256 = ? AND source = ? AND status IN ('ok', 'failed')",
+            imported, failed_at = con.execute(
+                "SELECT count(*) FILTER (status = 'ok'), max(finished_at) FILTER (status = 'failed')"
+                " FROM imports WHERE sha256 = ? AND source = ?",
                 [digest, source.name],
-            ).fetchone()[0]
-            if known:
+            ).fetchone()
+            # A file that failed is tried again once the settings have changed (an alias added,
+            # a column mapping fixed), not on every run.
+            if imported or (failed_at is not None and (settings_changed is None or failed_at >= settings_changed)):
                 continue
             results.append(import_file(con, settings, source, path, digest))
     return results
+
+
+def _settings_changed_at(settings: Settings) -> datetime | None:
+    """When the settings file was last modified (None when the settings did not come from a file)."""
+    try:
+        return datetime.fromtimestamp(settings.config_path.stat().st_mtime, tz=timezone.utc) if settings.config_path else None
+    except OSError:
+        return None
 
 
 def was_imported_by(con: duckdb.DuckDBPyConnection, source: str, sha256: str | None) -> bool:

@@ -156,3 +156,31 @@ def test_a_file_that_cannot_be_read_is_a_failed_import_not_a_crash(settings, pra
     assert result.status == "failed"
     assert result.error.startswith("gone.json: FileNotFoundError:")
     assert con.execute("SELECT status, origin FROM imports").fetchall() == [("failed", str(vanished))]
+
+
+def test_a_failed_file_is_tried_again_once_the_settings_change(practice_dir, con):
+    import os
+
+    from config import load_settings
+
+    config = practice_dir / "reviewpulse.toml"
+    settings = load_settings(config, environ={})
+    (practice_dir / "exports" / "platform" / "x.csv").write_text(
+        "Review ID,Clinic,Patient,Stars,Date,Comment,Response\nq-1,Riverside,A,5,2026-01-01,Great,\n"
+    )
+    (first,) = collect_paths(con, settings)
+    assert first.status == "failed"
+    assert collect_paths(con, settings) == []  # the same settings: not tried on every run
+    config.write_text(config.read_text().replace('aliases = ["Main St"]', 'aliases = ["Main St", "Riverside"]'))
+    later = con.execute("SELECT max(finished_at) FROM imports").fetchone()[0].timestamp() + 1
+    os.utime(config, (later, later))
+    (second,) = collect_paths(con, load_settings(config, environ={}))
+    assert (second.status, second.rows_new) == ("ok", 1)
+
+
+def test_a_source_path_that_does_not_exist_is_said_on_every_run(settings, practice_dir, con, caplog):
+    (practice_dir / "exports" / "platform").rmdir()
+    assert collect_paths(con, settings) == []
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"{practice_dir / 'exports' / 'platform'}: no such file or folder (source 'platform', path)"
+    ]
