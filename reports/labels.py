@@ -1,21 +1,17 @@
-"""Display names of themes, read from the taxonomy file(s) the analysis stage uses.
+"""Display names of themes, as the analysis stage's taxonomy defines them.
 
-The taxonomy belongs to the analysis stage; the report only needs each theme's display name, so it
-reads the `id` and name fields tolerantly and falls back to a title-cased id for unknown themes.
+The taxonomy belongs to the analysis stage (analysis/themes.toml plus the practice's themes file);
+the report reads it through the same loader, so a name shown is always a theme the analysis knows.
+Themes no longer in the taxonomy (older rows) fall back to a title-cased id.
 """
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
+from analysis.taxonomy import load_taxonomy
 from config import Settings
-from errors import TaxonomyError
-
-_NAME_KEYS = ("name", "label", "title", "display_name")
 
 
 def fallback_label(theme: str) -> str:
@@ -24,39 +20,16 @@ def fallback_label(theme: str) -> str:
     return words[:1].upper() + words[1:] if words else theme
 
 
-@lru_cache(maxsize=8)  # one parse per file content; a report run asks for every page
-def _read_taxonomy(text: str, origin: str) -> dict[str, str]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TaxonomyError(f"{origin}: invalid TOML: {exc}") from None
-    themes: Any = data.get("themes", data.get("theme", {}))
-    labels: dict[str, str] = {}
-    entries: list[tuple[str | None, Any]]
-    if isinstance(themes, list):  # [[themes]] id = "...", name = "..."
-        entries = [(t.get("id") if isinstance(t, dict) else None, t) for t in themes]
-    elif isinstance(themes, dict):  # [themes.phone_access] name = "..."
-        entries = [(key, value) for key, value in themes.items()]
-    else:
-        entries = []
-    for theme_id, entry in entries:
-        if not isinstance(theme_id, str) or not isinstance(entry, dict):
-            continue
-        name = next((entry[k] for k in _NAME_KEYS if isinstance(entry.get(k), str)), None)
-        labels[theme_id] = name or fallback_label(theme_id)
-    return labels
+@lru_cache(maxsize=8)  # one load per themes file version; a report run asks for every page
+def _read_labels(themes_file: Path | None, version: int | None) -> dict[str, str]:
+    return {theme.id: theme.name for theme in load_taxonomy(themes_file).themes}
 
 
 def load_theme_labels(settings: Settings) -> dict[str, str]:
-    """Theme id -> display name from analysis/themes.toml and the practice's own themes file.
+    """Theme id -> display name from the built-in taxonomy and the practice's own themes file.
 
-    Reads files only; a missing taxonomy gives an empty mapping (labels then fall back to the id).
+    Raises TaxonomyError when the practice's themes file is invalid (as `analyze` does).
     """
-    labels: dict[str, str] = {}
-    packaged = resources.files("analysis").joinpath("themes.toml")
-    if packaged.is_file():
-        labels.update(_read_taxonomy(packaged.read_text(encoding="utf-8"), "analysis/themes.toml"))
-    extra: Path | None = settings.themes_file
-    if extra is not None and extra.is_file():
-        labels.update(_read_taxonomy(extra.read_text(encoding="utf-8"), str(extra)))
-    return labels
+    extra = settings.themes_file
+    version = extra.stat().st_mtime_ns if extra is not None and extra.exists() else None
+    return dict(_read_labels(extra, version))
