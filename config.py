@@ -193,12 +193,6 @@ class Settings(_Strict):
     def site_dir(self) -> Path:
         return self.reports.dir
 
-    def location(self, location_id: str) -> Location:
-        for loc in self.locations:
-            if loc.id == location_id:
-                return loc
-        raise ConfigError(f"unknown location {location_id!r}")
-
     def source(self, name: str) -> Source:
         for src in self.sources:
             if src.name == name:

@@ -152,7 +152,7 @@ class Analyzer:
         for before, after in zip(clauses, clauses[1:]):
             if before.cues.counterfactual and after.sentence_index == before.sentence_index and not after.cues.counterfactual:
                 if after.cues.complaint_rule is None:
-                    after.cues = sentiment.ClauseCues(after.cues.vader_text, "counterfactual contrast", False, after.cues.softened)
+                    after.cues = sentiment.ClauseCues(after.cues.vader_text, "counterfactual contrast", False)
         review_complains = any(c.complains for c in clauses)
         for clause in clauses:
             kinds = {h.kind for h in clause.hits}

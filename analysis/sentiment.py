@@ -42,12 +42,10 @@ class ClauseCues:
     vader_text: str  # the clause with praise idioms replaced (courtesy removal comes later)
     complaint_rule: str | None
     counterfactual: bool
-    softened: bool  # a negated problem or praise idiom was found
 
 
 def read_clause_cues(text: str, cues: dict[str, Rules]) -> ClauseCues:
     """Find the cue-list hits of one clause (no VADER yet)."""
-    softened = False
     vader_text = text
     for field in ("negated_problem", "praise_idiom"):
         rules = cues.get(field)
@@ -56,8 +54,7 @@ def read_clause_cues(text: str, cues: dict[str, Rules]) -> ClauseCues:
             may_match = getattr(rules, "may_match", None)
             if may_match is not None and not may_match(vader_text):
                 continue
-            vader_text, count = rules.combined.subn(" fine ", vader_text)
-            softened = softened or count > 0
+            vader_text = rules.combined.sub(" fine ", vader_text)
     complaint_rule = None
     complaint = cues.get("complaint")
     if complaint is not None:
@@ -65,7 +62,7 @@ def read_clause_cues(text: str, cues: dict[str, Rules]) -> ClauseCues:
         if found is not None:
             complaint_rule = f"cues.complaint[{found[0]}]:{found[1].group(0).strip()[:60]}"
     counterfactual = cues["counterfactual"].any(text) if "counterfactual" in cues else False
-    return ClauseCues(vader_text, complaint_rule, counterfactual, softened)
+    return ClauseCues(vader_text, complaint_rule, counterfactual)
 
 
 def strip_courtesy(text: str, cues: dict[str, Rules]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -33,10 +32,10 @@ class FileDigests:
     Side effects: `digest()` of a new or changed file reads it and upserts its `file_cache` row.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, hasher: Callable[[Path], str] | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str):
         self._con = con
         self._source = source
-        self._hash = hasher or sha256_file
+        self._hash = sha256_file
         self._known = {
             path: (size, mtime, sha256)
             for path, size, mtime, sha256 in con.execute(

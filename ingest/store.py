@@ -279,8 +279,3 @@ def record_outcome(con: duckdb.DuckDBPyConnection, target: ImportTarget, status:
          now, now, status, error],
     ).fetchone()[0]
     return ImportResult(import_id, target.origin, status, error=error)
-
-
-def was_imported(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
-    """True when a file with this content was already imported successfully."""
-    return con.execute("SELECT count(*) FROM imports WHERE sha256 = ? AND status = 'ok'", [sha256]).fetchone()[0] > 0
