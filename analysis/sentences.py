@@ -72,7 +72,7 @@ def split_sentences(text: str) -> list[Span]:
             word = _word_before(text, match.start())
             if word is not None:
                 token = word.lower().rstrip(".")
-                # An abbreviation, an initial ("J. Smith") or a decimal/list number ("2.") keeps going.
+                # An abbreviation ("Dr.") or an initial ("J. Smith") keeps the sentence going.
                 if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                     continue
         span = _trimmed(text, start, match.end())

@@ -49,7 +49,7 @@ class StaffMatcher:
             for form in forms:
                 if len(form.strip()) >= 2:
                     aliases.setdefault(form.strip(), []).append(member)
-        # A short form shared by two members identifies neither; full names and nicknames always count.
+        # A form shared by two members (a first name, a nickname) identifies neither, so it is dropped.
         self._alias = {
             form: members[0]
             for form, members in aliases.items()
