@@ -167,20 +167,11 @@ def _summarize_imports(results: list) -> str:
 
 
 def collect_one_source(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source) -> list:
-    """Import what is new from one source: its files (`path`), its URL, or its Business Profile API
-    locations, as `collect_all` would for every source. Failures are recorded, not raised."""
-    from ingest import collect, fetch
+    """Import what is new from one source (its files, its URL or its API locations); failures are
+    recorded, not raised."""
+    from ingest.collect import collect_all
 
-    results = collect.collect_paths(con, settings, [source])
-    if source.url is None and source.type != "gbp_api":
-        return results
-    policy = fetch.FetchPolicy()
-    client = fetch.build_client(policy)
-    try:
-        return results + collect.collect_urls(con, settings, client, policy, [source]) \
-            + collect.collect_api(con, settings, client, policy, [source])
-    finally:
-        client.close()
+    return collect_all(con, settings, sources=[source])
 
 
 class Service:

@@ -359,15 +359,18 @@ def collect_all(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     *,
+    sources: list[Source] | None = None,
     client: httpx.Client | None = None,
     policy: fetch.FetchPolicy | None = None,
 ) -> list[ImportResult]:
     """Run every collector once: the inbox, the file sources, the URL sources, then the API sources.
 
-    One HTTP client serves the whole run; it is created (and closed) here unless `client` is given.
+    With `sources`, only those sources are collected (and not the inbox). One HTTP client serves the
+    whole run; it is created (and closed) here unless `client` is given.
     """
-    results = collect_inbox(con, settings) + collect_paths(con, settings)
-    remote = [s for s in settings.sources if s.type == "gbp_api" or s.url is not None]
+    chosen = settings.sources if sources is None else sources
+    results = (collect_inbox(con, settings) if sources is None else []) + collect_paths(con, settings, chosen)
+    remote = [s for s in chosen if s.type == "gbp_api" or s.url is not None]
     if not remote:
         return results
     policy = policy or fetch.FetchPolicy()
