@@ -49,6 +49,9 @@ DEFAULT_EVERY_MINUTES = 60
 # A scheduled job waits this long for the write lock (a manual `collect`, or an analyst's read-only
 # connection, which DuckDB does not allow alongside a writer) before it gives up until its next run.
 LOCK_WAIT_SECONDS = 600
+# A file dropped in the inbox is imported once it has not changed for this long (it may still be
+# being copied in while the job polls).
+INBOX_SETTLE_SECONDS = 2.0
 # Collections are coalesced; one that could not start within this time (the machine slept, a long
 # analysis ran) is skipped and the next regular run collects everything anyway.
 COLLECT_GRACE_SECONDS = 900
@@ -258,11 +261,11 @@ class Service:
         """Job collect:inbox: import the files waiting in the inbox (if any), then analyze."""
         from ingest.collect import collect_inbox, list_inbox
 
-        if not list_inbox(self.settings.inbox_dir):
+        if not list_inbox(self.settings.inbox_dir, INBOX_SETTLE_SECONDS):
             return  # nothing waiting: not even the lock is taken, so this can run every minute
 
         def work(con):
-            results = collect_inbox(con, self.settings)
+            results = collect_inbox(con, self.settings, INBOX_SETTLE_SECONDS)
             return results, _summarize_imports(results)
 
         self._analyze_if_imported(self.run_step("collect:inbox", work))

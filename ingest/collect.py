@@ -13,6 +13,7 @@ import io
 import logging
 import re
 import shutil
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -143,8 +144,12 @@ def _move(path: Path, folder: Path) -> Path:
     return dest
 
 
-def list_inbox(inbox: Path) -> list[Path]:
-    """Files waiting in the inbox, including one level of per-source subfolders, oldest first."""
+def list_inbox(inbox: Path, settle_seconds: float = 0) -> list[Path]:
+    """Files waiting in the inbox, including one level of per-source subfolders, oldest first.
+
+    Files modified in the last `settle_seconds` are left for a later run: they may still be being
+    copied in, and importing half a file would lose the rest when it is moved to done/.
+    """
     if not inbox.is_dir():
         return []
     found = []
@@ -155,14 +160,21 @@ def list_inbox(inbox: Path) -> list[Path]:
             found.append(entry)
         elif entry.is_dir():
             found.extend(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
-    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+    settled_before = time.time() - settle_seconds
+    return sorted(
+        (p for p in found if settle_seconds <= 0 or p.stat().st_mtime <= settled_before),
+        key=lambda p: (p.stat().st_mtime, p.name),
+    )
 
 
-def collect_inbox(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[ImportResult]:
-    """Import every file dropped in the inbox, then move it to done/ or failed/ (with .error.txt)."""
+def collect_inbox(con: duckdb.DuckDBPyConnection, settings: Settings, settle_seconds: float = 0) -> list[ImportResult]:
+    """Import every file dropped in the inbox, then move it to done/ or failed/ (with .error.txt).
+
+    `settle_seconds`: skip files still being written (see list_inbox); the scheduler sets it.
+    """
     inbox = settings.inbox_dir
     results = []
-    for path in list_inbox(inbox):
+    for path in list_inbox(inbox, settle_seconds):
         try:
             source = _source_for_inbox_file(settings, inbox, path)
         except OSError as exc:  # unreadable: quarantined like any other file that cannot be imported

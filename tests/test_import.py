@@ -184,3 +184,19 @@ def test_a_source_path_that_does_not_exist_is_said_on_every_run(settings, practi
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
         f"{practice_dir / 'exports' / 'platform'}: no such file or folder (source 'platform', path)"
     ]
+
+
+def test_a_file_still_being_written_waits_in_the_inbox_until_it_settles(settings, con):
+    import os
+    import time
+
+    inbox = settings.inbox_dir / "google"
+    inbox.mkdir(parents=True)
+    copying = inbox / "copying.json"
+    shutil.copy(FIXTURES / "google" / "api_page.json", copying)
+    assert collect_inbox(con, settings, settle_seconds=60) == []
+    assert copying.exists()
+    settled = time.time() - 120
+    os.utime(copying, (settled, settled))
+    (result,) = collect_inbox(con, settings, settle_seconds=60)
+    assert (result.status, result.rows_new) == ("ok", 2)
