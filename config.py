@@ -97,6 +97,8 @@ class Source(_Strict):
                 raise ValueError("a gbp_api source needs gbp_locations = [\"accounts/.../locations/...\"]")
         elif self.path is None and self.url is None:
             raise ValueError("needs either path or url")
+        if self.cron is not None and self.every_minutes is not None:
+            raise ValueError("give either every_minutes or cron, not both")
         if self.url is not None and not self.url.lower().startswith(("http://", "https://")):
             raise ValueError(f"url must be http(s), got {self.url!r}")
         if not self.api_base.lower().startswith(("http://", "https://")):
@@ -237,12 +239,14 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         raise ConfigError(f"{path}: settings file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    for secret in ("gbp_token", "smtp_password", "config_path"):
+    for secret in ("gbp_token", "smtp_password"):
         if secret in data:
             raise ConfigError(
                 f"{path}: {secret}: secrets are read only from the environment "
                 f"({GBP_TOKEN_ENV}, {SMTP_PASSWORD_ENV}), remove it from the file"
             )
+    if "config_path" in data:
+        raise ConfigError(f"{path}: config_path: set by ReviewPulse to this file's path, remove it from the file")
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

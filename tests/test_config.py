@@ -47,6 +47,9 @@ def test_secrets_come_from_the_environment_and_are_not_printed(tmp_path):
         (BASE_CONFIG.replace('data_dir = "state"', 'data_dir = "state"\ncolour = "blue"'),
          "colour: Extra inputs are not permitted"),
         ('gbp_token = "abc"\n' + BASE_CONFIG, "gbp_token: secrets are read only from the environment"),
+        ('config_path = "/x"\n' + BASE_CONFIG, "config_path: set by ReviewPulse to this file's path"),
+        (BASE_CONFIG.replace('path = "exports/google"', 'path = "exports/google"\nevery_minutes = 5\ncron = "0 * * * *"'),
+         "sources[0]: give either every_minutes or cron, not both"),
         (BASE_CONFIG.replace('practice = "Test', 'practice = Test'), "invalid TOML"),
     ],
 )
