@@ -292,11 +292,12 @@ def _echo_jobs(settings: Settings, service, jobs) -> None:
         "gone": f"not running: pid {service.pid}, started {at(service.since)}, ended without stopping",
     }[service.state]
     click.echo(f"service: {state}")
-    click.echo(f"  {'job':<22} {'schedule':<30} {'last run':<16} {'result':<7} {'took':>7}  {'next run':<16}")
+    width = max([22, *(len(job.job_id) for job in jobs)])
+    click.echo(f"  {'job':<{width}} {'schedule':<30} {'last run':<16} {'result':<7} {'took':>7}  {'next run':<16}")
     for job in jobs:
         took = f"{job.duration_s:.1f}s" if job.duration_s is not None else "-"
         next_run = at(job.next_run) if job.next_run is not None else ("-" if service.state != "running" else "when due")
-        click.echo(f"  {job.job_id:<22} {job.schedule:<30} {at(job.last_run):<16} {job.result or '-':<7} "
+        click.echo(f"  {job.job_id:<{width}} {job.schedule:<30} {at(job.last_run):<16} {job.result or '-':<7} "
                    f"{took:>7}  {next_run:<16}" + (f"  {job.summary}" if job.summary else ""))
 
 
