@@ -195,7 +195,7 @@ class WeekReport:
         return next(f for f in self.figures if f.key == key)
 
 
-class _Labels:
+class Labels:
     """Names of themes and locations, with fallbacks for ids the configuration does not know."""
 
     def __init__(self, settings: Settings):
@@ -209,6 +209,42 @@ class _Labels:
         return self.locations.get(location_id, location_id)
 
 
+def build_review_view(
+    row: dict[str, Any],
+    spans: list[tuple[int, int]],
+    *,
+    labels: Labels,
+    settings: Settings,
+    excerpt: bool = False,
+    themes=(),
+    quarter: str | None = None,
+) -> ReviewView:
+    """One review as a page shows it: masked author, controls neutralised, `spans` highlighted.
+
+    `row` holds the review columns the report queries select; `themes` is (theme, polarity) pairs;
+    `quarter` defaults to the quarter of the review's week (the theme page that lists it).
+    """
+    author = row["author"]
+    author = mask_name(author) if settings.reports.mask_names else author
+    return ReviewView(
+        review_id=row["review_id"],
+        anchor=review_anchor(row["review_id"]),
+        iso_week=label_week(row["week_start"]),
+        source=row["source"],
+        location_id=row["location_id"],
+        location_name=labels.location(row["location_id"]),
+        author=neutralise_controls(author) if author else None,
+        rating=row["rating"],
+        created=row["created_at"].astimezone(settings.zone),
+        segments=tuple(split_marked(row["text"], spans, excerpt=excerpt)),
+        replied=bool(row["replied"]),
+        label=row["label"],
+        is_safety=bool(row["is_safety"]),
+        themes=tuple((t, labels.theme(t), p) for t, p in themes),
+        quarter=quarter or label_quarter(row["week_start"]),
+    )
+
+
 def build_context(
     con: duckdb.DuckDBPyConnection, settings: Settings, location_id: str | None, week_start: date
 ) -> WeekReport:
@@ -219,7 +255,7 @@ def build_context(
     if week_start.weekday() != 0:
         raise ValueError(f"week_start must be a Monday, got {week_start.isoformat()} ({week_start:%A})")
     zone = settings.zone
-    labels = _Labels(settings)
+    labels = Labels(settings)
     first_week = shift_week(week_start, -(TREND_WEEKS - 1))
     since, _ = bound_week(first_week, zone)
     _, until = bound_week(week_start, zone)
@@ -234,25 +270,7 @@ def build_context(
     this_week = {"w0": week_start, "since": bound_week(week_start, zone)[0]}
 
     def view(row: dict[str, Any], spans: list[tuple[int, int]], *, excerpt: bool = False, themes=()) -> ReviewView:
-        author = row["author"]
-        author = mask_name(author) if settings.reports.mask_names else author
-        return ReviewView(
-            review_id=row["review_id"],
-            anchor=review_anchor(row["review_id"]),
-            iso_week=label_week(row["week_start"]),
-            source=row["source"],
-            location_id=row["location_id"],
-            location_name=labels.location(row["location_id"]),
-            author=neutralise_controls(author) if author else None,
-            rating=row["rating"],
-            created=row["created_at"].astimezone(zone),
-            segments=tuple(split_marked(row["text"], spans, excerpt=excerpt)),
-            replied=bool(row["replied"]),
-            label=row["label"],
-            is_safety=bool(row["is_safety"]),
-            themes=tuple((t, labels.theme(t), p) for t, p in themes),
-            quarter=label_quarter(row["week_start"]),
-        )
+        return build_review_view(row, spans, labels=labels, settings=settings, excerpt=excerpt, themes=themes)
 
     # Headline figures: this week, last week, the four weeks before.
     periods = {period: (period, 0, None, None, None, None, None, 0) for period in ("this", "last", "prev4")}
@@ -282,7 +300,7 @@ def build_context(
         return build_sparkline([per_theme.get(theme, {}).get(w, 0) for w in weeks], week_labels)
 
     # This week's reviews and their mentions.
-    week_rows = _as_dicts(queries.execute(con, queries.WEEK_REVIEWS, {**params, **this_week}))
+    week_rows = fetch_dicts(queries.execute(con, queries.WEEK_REVIEWS, {**params, **this_week}))
     by_id = {row["review_id"]: row for row in week_rows}
     mentions: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     review_themes: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
@@ -334,7 +352,7 @@ def build_context(
     )
 
     # Reviews needing a reply: complaints of the last 12 weeks without an owner reply, oldest first.
-    needs_reply_rows = _as_dicts(queries.execute(con, queries.NEEDS_REPLY, {**params, "limit": NEEDS_REPLY_SHOWN}))
+    needs_reply_rows = fetch_dicts(queries.execute(con, queries.NEEDS_REPLY, {**params, "limit": NEEDS_REPLY_SHOWN}))
     needs_reply = tuple(
         view(row, [tuple(s) for s in row["spans"] or []], excerpt=True, themes=[(t, "complaint") for t in row["themes"] or []])
         for row in needs_reply_rows
@@ -398,7 +416,7 @@ def build_context(
     )
 
 
-def _as_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def fetch_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 

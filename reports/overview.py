@@ -19,9 +19,7 @@ import duckdb
 from config import Settings
 from reports import queries
 from reports.charts import GREEN, VERMILLION, LineChart, build_line_chart
-from reports.context import WEEK_REVIEWS_SHOWN, ReviewView, _as_dicts, _Labels
-from reports.paths import review_anchor
-from reports.text import mask_name, neutralise_controls, split_marked
+from reports.context import WEEK_REVIEWS_SHOWN, Labels, ReviewView, build_review_view, fetch_dicts
 from reports.weeks import bound_week, label_quarter, label_week
 
 _WEEK = "date_trunc('week', timezone($zone, r.created_at))::DATE"
@@ -170,7 +168,7 @@ def _window(settings: Settings, weeks: list[date]) -> dict[str, Any]:
 
 def build_theme_context(con: duckdb.DuckDBPyConnection, settings: Settings, theme: str, weeks: list[date]) -> ThemePage:
     """The page of one theme over `weeks` (oldest first, consecutive): trend, flags, its quarters."""
-    labels = _Labels(settings)
+    labels = Labels(settings)
     params = {**_window(settings, weeks), "theme": theme}
     counts: dict[date, tuple[int, int, int]] = {
         week: (c, p, n) for week, c, p, n in queries.execute(con, THEME_WEEKS, params).fetchall()
@@ -216,30 +214,14 @@ def build_theme_quarter_context(
     con: duckdb.DuckDBPyConnection, settings: Settings, theme: str, quarter: str, weeks: list[date]
 ) -> ThemeQuarterPage:
     """The reviews mentioning `theme` in `weeks` (the consecutive weeks of one quarter), newest first."""
-    labels = _Labels(settings)
+    labels = Labels(settings)
     params = {**_window(settings, weeks), "theme": theme}
     reviews = []
-    for row in _as_dicts(queries.execute(con, THEME_REVIEWS, params)):
-        author = mask_name(row["author"]) if settings.reports.mask_names else row["author"]
-        reviews.append(
-            ReviewView(
-                review_id=row["review_id"],
-                anchor=review_anchor(row["review_id"]),
-                iso_week=label_week(row["week_start"]),
-                source=row["source"],
-                location_id=row["location_id"],
-                location_name=labels.location(row["location_id"]),
-                author=neutralise_controls(author) if author else None,
-                rating=row["rating"],
-                created=row["created_at"].astimezone(settings.zone),
-                segments=tuple(split_marked(row["text"], [tuple(s) for s in row["spans"]])),
-                replied=bool(row["replied"]),
-                label=row["label"],
-                is_safety=bool(row["is_safety"]),
-                themes=tuple((theme, labels.theme(theme), p) for p in row["polarities"]),
-                quarter=quarter,
-            )
-        )
+    for row in fetch_dicts(queries.execute(con, THEME_REVIEWS, params)):
+        reviews.append(build_review_view(
+            row, [tuple(s) for s in row["spans"]], labels=labels, settings=settings,
+            themes=[(theme, p) for p in row["polarities"]], quarter=quarter,
+        ))
     analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
     capped = frozenset()
     if len(settings.locations) > 1:  # the reviews of a busy week are all on their location's page
@@ -252,12 +234,12 @@ def build_theme_quarter_context(
 def list_themes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     """Every theme with a page: those of the taxonomy and any other found in `mentions`."""
     found = {row[0] for row in con.execute("SELECT DISTINCT theme FROM mentions").fetchall()}
-    return sorted(found | set(_Labels(settings).themes))
+    return sorted(found | set(Labels(settings).themes))
 
 
 def build_index_context(con: duckdb.DuckDBPyConnection, settings: Settings, weeks: list[date]) -> IndexPage:
     """The site's index over `weeks` (oldest first, consecutive): per-week figures, locations, themes."""
-    labels = _Labels(settings)
+    labels = Labels(settings)
     locations = tuple((loc.id, loc.name) for loc in settings.locations)
     analysed_ever = con.execute(queries.ANALYSED_EVER).fetchone()[0] > 0
     if not weeks:
