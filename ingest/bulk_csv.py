@@ -16,7 +16,7 @@ import pyarrow as pa
 from config import Columns, Source
 from ingest import csvfile
 from ingest.model import Review
-from ingest.staging import (CHUNK_BYTES, MACROS, Unavailable, drop_irregular, drop_temp_tables, iter_irregular, read_head,
+from ingest.staging import (CHUNK_BYTES, MACROS, Unavailable, declining_on_error, drop_irregular, iter_irregular, read_head,
                             register_table, resolve_refs, sql_string)
 from ingest.store import ImportTarget, append_rows, build_row
 
@@ -235,7 +235,7 @@ def stage_csv(
     if not safe:
         raise Unavailable("quotes or line breaks the two CSV readers may read differently")
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
-    try:
+    with declining_on_error(con):
         con.execute(MACROS)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE rp_csv AS SELECT * FROM read_csv(?, columns = {{{types}}}, header = true,"
@@ -265,9 +265,3 @@ def stage_csv(
 
         append_rows(con, reviews(), create=False)
         return drop_irregular(con, "NOT rp_regular OR NOT rp_keep", ["rp_keep", "rp_breaks", "rp_row"])
-    except Unavailable:
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the reference path says it precisely
-        raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        drop_temp_tables(con)

@@ -13,7 +13,7 @@ import duckdb
 
 from ingest import gbp
 from ingest.model import Review
-from ingest.staging import (CHUNK_BYTES, MACROS, Unavailable, drop_irregular, drop_temp_tables, iter_irregular, read_head,
+from ingest.staging import (CHUNK_BYTES, MACROS, Unavailable, declining_on_error, drop_irregular, iter_irregular, read_head,
                             resolve_refs)
 from ingest.store import ImportTarget, append_rows, build_row
 
@@ -164,7 +164,7 @@ def stage_google(
     if trailing or reviews_keys != 1:
         raise Unavailable("a comma before a closing bracket, or not one \"reviews\" key")
     hint = gbp.location_from_path(file)
-    try:
+    with declining_on_error(con):
         con.execute(MACROS)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rp_document AS SELECT json_type(content, '$.reviews') AS kind,"
@@ -185,9 +185,3 @@ def stage_google(
             create=False,
         )
         return drop_irregular(con)
-    except Unavailable:
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the reference path says it precisely
-        raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        drop_temp_tables(con)

@@ -7,6 +7,7 @@ location lookup, and the swap of the records SQL could not normalise for the Pyt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -87,6 +88,20 @@ def drop_irregular(con: duckdb.DuckDBPyConnection, where: str = "NOT rp_regular"
     for column in ("rp_regular", *extra):
         con.execute(f"ALTER TABLE staging DROP COLUMN {column}")
     return con.execute("SELECT count(*) FROM staging").fetchone()[0]
+
+
+@contextmanager
+def declining_on_error(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a fast path's staging: an unexpected error declines the fast path (Unavailable), so the
+    reference parser reads the file and reports any problem precisely; temp tables are dropped always."""
+    try:
+        yield
+    except Unavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the reference path says it precisely
+        raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        drop_temp_tables(con)
 
 
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
