@@ -274,3 +274,33 @@ def test_the_phone_line_itself_is_phone_access(analyzer, text):
 )
 def test_picking_up_things_or_people_and_phoning_later_are_not_phone_access(analyzer, text):
     assert not theme_ids(analyzer.analyze(text)) & PHONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My daughter booked a taxi to get me to the clinic.",
+        "I rang the service to book transport home.",
+        "The patient transport was booked by the surgery.",
+        "Ambulance availability is poor at night.",
+        "The booking office staff could be friendlier.",
+        "The booking staff were polite.",
+    ],
+)
+def test_booking_a_ride_or_naming_the_booking_staff_is_not_scheduling(analyzer, text):
+    assert "scheduling" not in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My daughter booked an appointment for me with Dr. Lee.",
+        "I rang the office to book a check-up.",
+        "The follow-up was booked by the surgery.",
+        "Appointment availability is poor at this office.",
+        "The booking was cancelled twice without notice.",
+        "Booking was quick on the phone.",
+    ],
+)
+def test_booking_the_visit_itself_is_still_scheduling(analyzer, text):
+    assert "scheduling" in theme_ids(analyzer.analyze(text))
