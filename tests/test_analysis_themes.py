@@ -304,3 +304,28 @@ def test_booking_a_ride_or_naming_the_booking_staff_is_not_scheduling(analyzer, 
 )
 def test_booking_the_visit_itself_is_still_scheduling(analyzer, text):
     assert "scheduling" in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had to call three times for an appointment.",
+        "The surgery sent a text about my appointment.",
+        "They want you there two hours before the appointment.",
+        "Being told to wait in from 3 hours before the pick-up is too much.",
+    ],
+)
+def test_contacting_for_an_appointment_and_hours_ahead_of_it_are_scheduling(analyzer, text):
+    assert "scheduling" in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nurse called me in for my appointment right on time.",
+        "I got there ten minutes before my appointment.",
+        "She phoned my wife for me before the appointment.",
+    ],
+)
+def test_being_called_in_or_arriving_minutes_early_is_not_scheduling(analyzer, text):
+    assert "scheduling" not in theme_ids(analyzer.analyze(text))
