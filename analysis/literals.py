@@ -171,3 +171,65 @@ def required_literals(regex: str, flags: int = re.IGNORECASE) -> list[frozenset[
     except (re.error, RecursionError):
         return []
     return _groups(_sequence(list(parsed)))
+
+
+# -- where a match can start ----------------------------------------------------------------------
+
+_ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+
+
+def _leading(items) -> frozenset[str] | None:
+    """Folded strings one of which every match of the sequence `items` starts with (None: unknown)."""
+    items = list(items)
+    start = 0
+    while start < len(items) and items[start][0] in _ZERO_WIDTH:
+        start += 1  # assertions at the start consume nothing: the match still starts here
+    if start == len(items):
+        return None
+    op, av = items[start]
+    kind, value = _node(op, av)
+    if kind != "exact" or "" in value:
+        # Not a fixed set of strings: an alternation or group can still say how each of its
+        # alternatives starts.
+        if op is sre.SUBPATTERN:
+            return _leading(av[3])
+        if op is sre.BRANCH:
+            starts = [_leading(alternative) for alternative in av[1]]
+            if any(s is None for s in starts):
+                return None
+            return frozenset().union(*starts)  # type: ignore[arg-type]
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _leading(av[2])
+        return None
+    run = value
+    # Lengthen the strings with what follows (longer is more selective): fixed strings, then how
+    # the first item that is not fixed starts ("d" then "octor\w*|r" gives "doctor" and "dr").
+    for op, av in items[start + 1:]:
+        kind, value = _node(op, av)
+        if kind != "exact" or "" in value:
+            after = _leading([(op, av)])
+            if after is not None and len(run) * len(after) <= MAX_EXACT:
+                run = _product(run, after)
+            break
+        if len(run) * len(value) > MAX_EXACT:
+            break
+        run = _product(run, value)
+    return run
+
+
+def leading_literals(regex: str, flags: int = re.IGNORECASE) -> frozenset[str] | None:
+    """Folded strings such that every match of `regex` starts with one of them (None: unknown).
+
+    Where none of them occurs in `fold(text)`, no match of `regex` can start, so trying
+    `pattern.match(text, pos)` at their positions only, leftmost first, finds exactly what
+    `pattern.search(text)` finds (lookbehinds and `\\b` still see the text before `pos`).
+    """
+    try:
+        parsed = sre_parse.parse(regex, flags)
+    except (re.error, RecursionError):
+        return None
+    found = _leading(list(parsed))
+    if not found or "" in found:
+        return None
+    # "kind" covers "kindly": a match starting with "kindly" starts with "kind".
+    return frozenset(s for s in found if not any(t != s and s.startswith(t) for t in found))

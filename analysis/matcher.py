@@ -7,7 +7,9 @@ expressions can possibly match. `TaxonomyIndex.narrow(text, masked)` returns a v
 holding only the themes with such expressions, whose rules try only those expressions, in their
 order. `analysis.themes.find_theme_hits` runs unchanged on the view, so the matching logic stays in
 one place and gives exactly the hits it gives on the whole taxonomy (an expression skipped cannot
-match: the text lacks every literal it needs). tests/test_perf_equivalence.py checks this.
+match: the text lacks every literal it needs). An expression that is tried is matched only where one
+of its leading literals occurs (`StartIndex`), not at every character of the clause.
+tests/test_perf_equivalence.py checks both.
 """
 
 from __future__ import annotations
@@ -17,31 +19,95 @@ from collections.abc import Iterable, Iterator
 
 import ahocorasick
 
-from analysis.literals import fold, required_literals
+from analysis.literals import fold, leading_literals, required_literals
 from analysis.taxonomy import LIST_FIELDS, Rules, Taxonomy
 
 VIEW_CACHE_SIZE = 50_000
 
 
+class StartIndex:
+    """Where matches of the indexed expressions can start in a text: where their leading literals are.
+
+    `add(regex)` gives an expression a bit when every match of it starts with one of a few known
+    strings (analysis/literals.py `leading_literals`); `search(regex, bit, text)` then tries
+    `regex.match` at those strings' positions only, leftmost first, which finds exactly the match
+    `regex.search` finds: a match cannot start anywhere else. A large alternation that `re` would try
+    at every character ("kind|caring|friendly|...") is so tried at one or two places.
+    """
+
+    def __init__(self):
+        self._literal_bits: dict[str, int] = {}
+        self._next_bit = 0
+        self._automaton: ahocorasick.Automaton | None = None
+        self._hits: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, regex: str) -> int:
+        """The expression's bit, or 0 when where its matches start is not known well enough."""
+        literals = leading_literals(regex)
+        # A single letter occurs too often to be worth it; a symbol ("$") does not.
+        if literals is None or any(len(s) == 1 and s.isalnum() for s in literals):
+            return 0
+        bit = 1 << self._next_bit
+        self._next_bit += 1
+        for literal in literals:
+            self._literal_bits[literal] = self._literal_bits.get(literal, 0) | bit
+        return bit
+
+    def build(self) -> None:
+        self._automaton = None
+        if self._literal_bits:
+            self._automaton = ahocorasick.Automaton()
+            for literal, bits in self._literal_bits.items():
+                self._automaton.add_word(literal, (len(literal), bits))
+            self._automaton.make_automaton()
+        self._hits = {}
+
+    def _found(self, text: str) -> list[tuple[int, int]]:
+        """(start, bits) of every leading literal in `text`; the last few texts' are kept."""
+        hits = self._hits.get(text)
+        if hits is None:
+            hits = []
+            if self._automaton is not None:
+                hits = [(end - length + 1, bits) for end, (length, bits) in self._automaton.iter(fold(text))]
+            if len(self._hits) >= 4:  # a clause and its masked form are searched in turn
+                self._hits.clear()
+            self._hits[text] = hits
+        return hits
+
+    def search(self, regex: re.Pattern[str], bit: int, text: str) -> re.Match[str] | None:
+        """`regex.search(text)` for an expression added with `bit`; a plain search when `bit` is 0."""
+        if not bit:
+            return regex.search(text)
+        starts = sorted({start for start, bits in self._found(text) if bits & bit})
+        for start in starts:
+            match = regex.match(text, start)
+            if match is not None:
+                return match
+        return None
+
+
 class _RulesView:
     """A field's rules narrowed to the expressions that may match (indices in order)."""
 
-    __slots__ = ("_rules", "_tries")
+    __slots__ = ("_rules", "_tries", "_starts")
 
-    def __init__(self, rules: Rules, tries: list[tuple[int, re.Pattern[str]]]):
+    def __init__(self, rules: Rules, tries: list[tuple[int, re.Pattern[str], int]], starts: StartIndex):
         self._rules = rules
         self._tries = tries
+        self._starts = starts
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
         """What `Rules.find` returns: (index, match) of the first expression matching `text`."""
-        for index, regex in self._tries:
-            match = regex.search(text)
+        search = self._starts.search
+        for index, regex, bit in self._tries:
+            match = search(regex, bit, text)
             if match is not None:
                 return index, match
         return None
 
     def any(self, text: str) -> bool:
-        return any(regex.search(text) is not None for _, regex in self._tries)
+        search = self._starts.search
+        return any(search(regex, bit, text) is not None for _, regex, bit in self._tries)
 
     def __getattr__(self, name: str):  # sources, regexes, combined: those of the whole field
         return getattr(self._rules, name)
@@ -99,6 +165,7 @@ class LiteralBits:
         self._next_bit = 0
         self._automaton: ahocorasick.Automaton | None = None
         self._last: tuple[str | None, int] = (None, 0)
+        self.starts = StartIndex()  # where the same expressions' matches can start
 
     def add(self, regex: str) -> tuple[int, int]:
         """(bits the expression needs, those of them always set: sets without a known literal)."""
@@ -116,6 +183,7 @@ class LiteralBits:
     def build(self) -> None:
         self._automaton = _automaton(self._literal_bits)
         self._last = (None, 0)
+        self.starts.build()
 
     def found(self, text: str) -> int:
         last_text, last_found = self._last
@@ -140,34 +208,37 @@ class RulesIndex:
     def __init__(self, rules: Rules, literals: LiteralBits | None = None):
         self._rules = rules
         self._always = 0
-        self._entries: list[tuple[int, int, re.Pattern[str]]] = []
+        self._entries: list[tuple[int, int, re.Pattern[str], int]] = []
         own = literals is None
         self._literals = LiteralBits() if literals is None else literals
+        self._starts = self._literals.starts
         for index, regex in enumerate(rules.regexes):
             need, always = self._literals.add(regex)
             self._always |= always
-            self._entries.append((need, index, re.compile(regex, re.IGNORECASE)))
+            self._entries.append((need, index, re.compile(regex, re.IGNORECASE), self._starts.add(regex)))
         if own:
             self._literals.build()
 
-    def _tries(self, text: str) -> Iterator[tuple[int, re.Pattern[str]]]:
+    def _tries(self, text: str) -> Iterator[tuple[int, re.Pattern[str], int]]:
         found = self._always | self._literals.found(text)
-        return ((index, regex) for need, index, regex in self._entries if found & need == need)
+        return ((index, regex, bit) for need, index, regex, bit in self._entries if found & need == need)
 
     def may_match(self, text: str) -> bool:
         """False when no expression of the field can match `text` (so neither can `combined`)."""
         found = self._always | self._literals.found(text)
-        return any(found & need == need for need, _, _ in self._entries)
+        return any(found & need == need for need, *_ in self._entries)
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
-        for index, regex in self._tries(text):
-            match = regex.search(text)
+        search = self._starts.search
+        for index, regex, bit in self._tries(text):
+            match = search(regex, bit, text)
             if match is not None:
                 return index, match
         return None
 
     def any(self, text: str) -> bool:
-        return any(regex.search(text) is not None for _, regex in self._tries(text))
+        search = self._starts.search
+        return any(search(regex, bit, text) is not None for _, regex, bit in self._tries(text))
 
     def __getattr__(self, name: str):
         return getattr(self._rules, name)
@@ -199,11 +270,14 @@ class TaxonomyIndex:
         # literal of its most selective set is found; its other sets get bits after all of those.
         # It may match only when every one of its bits is set.
         self._entries: list[tuple[int, str, int, re.Pattern[str], int]] = []
+        self._start_bits: list[int] = []
+        self._starts = StartIndex()
         literals_of: list[list[frozenset[str] | None]] = []
         for theme_no, theme in enumerate(taxonomy.themes):
             for field in LIST_FIELDS:
                 for index, regex in enumerate(getattr(theme, field).regexes):
                     self._entries.append((theme_no, field, index, re.compile(regex, re.IGNORECASE), 0))
+                    self._start_bits.append(self._starts.add(regex))
                     literals_of.append(required_literals(regex) or [None])
         self._always = 0  # bits of expressions without known literals: always set
         literal_bits: dict[str, int] = {}
@@ -222,12 +296,13 @@ class TaxonomyIndex:
             self._entries[e] = (theme_no, field, index, regex, need)
         self._primary = (1 << len(self._entries)) - 1
         self._automaton = _automaton(literal_bits)
+        self._starts.build()
         # Views are immutable, so clauses whose literals allow the same expressions share one:
         # by the literal bits found, and by the expressions those bits let through.
         self._by_found: dict[int, _TaxonomyView] = {}
         self._by_passing: dict[tuple[int, ...], _TaxonomyView] = {}
         self._never = [
-            {field: _RulesView(getattr(theme, field), []) for field in LIST_FIELDS} for theme in taxonomy.themes
+            {field: _RulesView(getattr(theme, field), [], self._starts) for field in LIST_FIELDS} for theme in taxonomy.themes
         ]
 
     def possible(self, texts: Iterable[str]) -> int:
@@ -275,15 +350,15 @@ class TaxonomyIndex:
 
     def _view(self, passing: tuple[int, ...]) -> _TaxonomyView:
         """The view trying exactly the expressions numbered in `passing` (ascending)."""
-        tries: dict[int, dict[str, list[tuple[int, re.Pattern[str]]]]] = {}
+        tries: dict[int, dict[str, list[tuple[int, re.Pattern[str], int]]]] = {}
         entries = self._entries
         for e in passing:
             theme_no, field, index, regex, _ = entries[e]
-            tries.setdefault(theme_no, {}).setdefault(field, []).append((index, regex))
+            tries.setdefault(theme_no, {}).setdefault(field, []).append((index, regex, self._start_bits[e]))
         themes = []
         for theme_no, fields in tries.items():
             views = dict(self._never[theme_no])
             for field, found_tries in fields.items():
-                views[field] = _RulesView(views[field]._rules, found_tries)
+                views[field] = _RulesView(views[field]._rules, found_tries, self._starts)
             themes.append(_ThemeView(self._themes[theme_no], views))
         return _TaxonomyView(self.taxonomy, tuple(themes))

@@ -204,6 +204,35 @@ def test_required_literals_are_in_every_match():
     assert required_literals(r"\w+") == []
 
 
+def test_every_match_starts_with_a_leading_literal():
+    """`leading_literals` is what lets the matcher try a regex only where a match can start."""
+    import re
+
+    from analysis.literals import fold, leading_literals
+    from analysis.taxonomy import LIST_FIELDS
+
+    taxonomy = load_taxonomy()
+    regexes = [r for theme in taxonomy.themes for field in LIST_FIELDS for r in getattr(theme, field).regexes]
+    regexes += [r for rules in taxonomy.cues.values() for r in rules.regexes]
+    clauses = _clauses(200, seed=13) + _real_clauses(400) + TRICKY_CLAUSES
+    known = 0
+    for regex in regexes:
+        starts = leading_literals(regex)
+        if starts is None:
+            continue
+        known += 1
+        compiled = re.compile(regex, re.IGNORECASE)
+        for clause in clauses:
+            for match in compiled.finditer(clause):
+                assert any(fold(clause).startswith(s, match.start()) for s in starts), (regex, clause, match)
+    assert known >= len(regexes) * 0.9
+    assert leading_literals(r"call(?:ed)?\s+back") == frozenset({"call"})
+    assert leading_literals(r"(?<!\w)(?:doctor\w*|dr)\s+x") == frozenset({"doctor", "dr"})
+    assert leading_literals(r"\b(?:kind|kindly|rude)\b") == frozenset({"kind", "rude"})
+    assert leading_literals(r"(?:\w+\s+){0,2}late") is None  # may start with any word
+    assert leading_literals(r"(?:no)?\s*wait") is None  # may start with "no" or white space
+
+
 def test_fold_compares_characters_as_ignorecase_does():
     import re
 
