@@ -282,6 +282,8 @@ def test_picking_up_things_or_people_and_phoning_later_are_not_phone_access(anal
         "My daughter booked a taxi to get me to the clinic.",
         "I rang the service to book transport home.",
         "The patient transport was booked by the surgery.",
+        "The booking for my transport home was wrong again.",
+        "It would help if the booking were confirmed on the day of the pick-up.",
         "Ambulance availability is poor at night.",
         "The booking office staff could be friendlier.",
         "The booking staff were polite.",
@@ -300,6 +302,8 @@ def test_booking_a_ride_or_naming_the_booking_staff_is_not_scheduling(analyzer, 
         "Appointment availability is poor at this office.",
         "The booking was cancelled twice without notice.",
         "Booking was quick on the phone.",
+        "Booking was easy and the car park is big.",
+        "I booked a follow-up and then a taxi home.",
     ],
 )
 def test_booking_the_visit_itself_is_still_scheduling(analyzer, text):
