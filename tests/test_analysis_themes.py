@@ -333,3 +333,35 @@ def test_contacting_for_an_appointment_and_hours_ahead_of_it_are_scheduling(anal
 )
 def test_being_called_in_or_arriving_minutes_early_is_not_scheduling(analyzer, text):
     assert "scheduling" not in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I lost count of the times I asked the nurse.",
+        "I had forgotten the date myself.",
+        "My first appointment with Dr. Lee was a bit awkward.",
+        "At our next appointment she checked my blood pressure.",
+        "I was a new patient, so I was nervous.",
+        "The new patients on the ward get a welcome pack.",
+        "He should put the text book away and listen.",
+        "Staff would not let him read book or paper at night.",
+        "Check the red book for her measurements.",
+    ],
+)
+def test_lost_time_visit_counts_new_people_and_books_to_read_are_not_scheduling(analyzer, text):
+    assert "scheduling" not in theme_ids(analyzer.analyze(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They forgot my follow-up visit.",
+        "The first available appointment was on Friday.",
+        "The practice is not accepting new patients.",
+        "I finally received an appointment.",
+        "I booked a physical at the front desk.",
+    ],
+)
+def test_a_forgotten_visit_openings_new_patient_intake_and_a_received_appointment_are_scheduling(analyzer, text):
+    assert "scheduling" in theme_ids(analyzer.analyze(text))
