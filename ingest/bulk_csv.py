@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -28,30 +29,29 @@ _WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{
 _LOCAL_TIME = r"^\d{4}-[01]\d-[0-3]\d([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$"
 
 
+# A quote with a blank before or after it: where the two readers may part (checked by `_diverges`).
+_QUOTE_BY_BLANK = re.compile(rb'"(?<=[ \t]")|"[ \t]')
+
+
 def _diverges(data: bytes) -> bool:
     """Whether `data` holds a quote placement DuckDB's CSV reader and Python's csv module read
     differently: a quote after blanks at the start of a field (DuckDB drops the blanks, Python keeps the
     field as written) or blanks after a closing quote (Python refuses the row). Inside a quoted text
     the same bytes are harmless, but telling them apart needs a parser; the Python one reads those files.
+    Only the quotes next to a blank (found by one regex scan) are looked at more closely.
     """
-    for pair in (b' "', b'\t"'):
-        i = data.find(pair)
-        while i >= 0:
-            j = i
-            while j > 0 and data[j - 1] in b" \t":
-                j -= 1
-            if j == 0 or data[j - 1] in b",\r\n":
-                return True
-            i = data.find(pair, i + 1)
-    for pair in (b'" ', b'"\t'):
-        i = data.find(pair)
-        while i >= 0:
-            j = i + 1
-            while j < len(data) and data[j] in b" \t":
-                j += 1
-            if j == len(data) or data[j] in b",\r\n":
-                return True
-            i = data.find(pair, i + 1)
+    for match in _QUOTE_BY_BLANK.finditer(data):
+        quote = match.start()
+        start = quote
+        while start > 0 and data[start - 1] in b" \t":
+            start -= 1
+        if start < quote and (start == 0 or data[start - 1] in b",\r\n"):
+            return True
+        end = quote + 1
+        while end < len(data) and data[end] in b" \t":
+            end += 1
+        if end > quote + 1 and (end == len(data) or data[end] in b",\r\n"):
+            return True
     return False
 
 

@@ -33,19 +33,24 @@ _GOOGLE_TRANSFORM = json.dumps({
 })
 
 
-def _keys_within(keys: str, allowed: list[str]) -> str:
-    """SQL: the key list `keys` holds only `allowed` keys, none twice."""
-    return f"list_has_all({allowed}, {keys}) AND len({keys}) = len(list_distinct({keys}))"
+def _keys_known(keys: str, prefix: str) -> str:
+    """SQL: the key list `keys` of the object at `prefix` holds only known keys, none twice.
+
+    Each known key that is present has a type in `types` (a JSON null is 'NULL', an absent key SQL
+    NULL), so the object has exactly as many keys as known keys present only when it has no other key
+    and none twice. Scalar arithmetic: no list functions per record."""
+    present = [f"CAST(types[{i}] IS NOT NULL AS INTEGER)" for i, name in enumerate(_GOOGLE_SHAPE, 1)
+               if name.rpartition(".")[0] == prefix]
+    return f"len({keys}) = {' + '.join(present)}"
 
 
 def _google_shape_ok() -> str:
     """SQL: the record is an object of known keys with the expected JSON types (NULL or absent allowed)."""
-    top = [k for k in _GOOGLE_SHAPE if "." not in k]
     checks = [
-        _keys_within("keys[1]", top),
-        _keys_within("keys[2]", [k.split(".")[1] for k in _GOOGLE_SHAPE if k.startswith("reviewer.")]),
-        _keys_within("keys[3]", [k.split(".")[1] for k in _GOOGLE_SHAPE if k.startswith("reviewReply.")]),
-        *(f"coalesce(types[{i}], 'NULL') IN ('{kind}', 'NULL')" for i, kind in enumerate(_GOOGLE_SHAPE.values(), 1)),
+        _keys_known("keys[1]", ""),
+        _keys_known("keys[2]", "reviewer"),
+        _keys_known("keys[3]", "reviewReply"),
+        *(f"(types[{i}] IS NULL OR types[{i}] IN ('{kind}', 'NULL'))" for i, kind in enumerate(_GOOGLE_SHAPE.values(), 1)),
     ]
     return "\n        AND ".join(checks)
 
@@ -167,8 +172,11 @@ def stage_google(
     with declining_on_error(con):
         con.execute(MACROS)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE rp_document AS SELECT json_type(content, '$.reviews') AS kind,"
-            " json_extract(content, '$.reviews[*]') AS records FROM read_text(?)", [str(path)],
+            # A non-empty list of records comes only from an array: the whole file is parsed a second
+            # time (for the type of "reviews") only when the list is empty.
+            "CREATE OR REPLACE TEMP TABLE rp_document AS SELECT CASE WHEN len(records) > 0 THEN 'ARRAY'"
+            " ELSE json_type(content, '$.reviews') END AS kind, records"
+            " FROM (SELECT content, json_extract(content, '$.reviews[*]') AS records FROM read_text(?))", [str(path)],
         )
         if con.execute("SELECT kind FROM rp_document").fetchone()[0] != "ARRAY":
             raise Unavailable("no 'reviews' list")

@@ -174,6 +174,8 @@ def _irregular_google(record: dict, k: int) -> dict:
         lambda r: r.update(starRating="STAR_RATING_UNSPECIFIED"),
         lambda r: r.pop("reviewId"),
         lambda r: r.update(extra={"nested": [1, 2, {"deep": None}]}),
+        lambda r: r.update(reviewer={**(r.get("reviewer") or {}), "profileUrl": "https://example.org/u/1"}),
+        lambda r: r.update(reviewReply={"comment": "Thanks.", "updateTime": r["createTime"], "author": "Office"}),
         lambda r: r.update(reviewer={"displayName": "Jo\u00a0Smith", "isAnonymous": False}),
         lambda r: r.update(reviewer={"displayName": "Hidden", "isAnonymous": True}),
         lambda r: r.update(reviewer=None),
@@ -304,6 +306,34 @@ def test_generated_corpus_with_irregular_records_imports_identically(tmp_path, m
     updated = [row for row in fast["imports"] if row[7]]
     assert len(updated) == 2  # the second delivery's edits are updates, with new versions
     assert len(fast["review_versions"]) > len(fast["reviews"])
+
+
+def test_repeated_keys_in_a_record_import_as_the_json_module_reads_them(tmp_path, monkeypatch):
+    """DuckDB's JSON functions take the first of two equal keys, Python's json the last: such records
+    are read by the reference parser, the rest of the file still by the fast path."""
+    location = generate.build_locations(1)[0]
+
+    def settings_for(run, delivery):
+        folder = tmp_path / run
+        folder.mkdir(exist_ok=True)
+        (folder / "reviewpulse.toml").write_text(
+            GENERATED_CONFIG.format(name=location.name, google_id=location.google_id), encoding="utf-8")
+        google = write_google_corpus(folder / "exports" / "google", 40)
+        text = google.read_text(encoding="utf-8")
+        for written, repeated in (('"starRating": ', '"starRating": "ONE", "starRating": '),
+                                  ('"reviewer": {', '"reviewer": {"displayName": "Shadow Name", '),
+                                  ('"reviewReply": {', '"reviewReply": {"comment": "Shadow reply", ')):
+            assert written in text
+            text = text.replace(written, repeated, 1)
+        google.write_text(text, encoding="utf-8")
+        return load_settings(folder / "reviewpulse.toml", environ={})
+
+    fast, reference, spy = collect_both(monkeypatch, settings_for)
+    assert_same(fast, reference)
+    assert spy.outcomes["reviews.json"] == "fast"
+    assert [row[4] for row in fast["imports"]] == ["ok"]
+    authors_and_replies = {value for row in fast["reviews"] for value in (row[4], row[10])}
+    assert not authors_and_replies & {"Shadow Name", "Shadow reply"}  # the last of two equal keys counts
 
 
 def test_a_malformed_record_makes_the_same_error_as_the_reference(tmp_path, monkeypatch):
