@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,10 +39,12 @@ BATCH_SIZE = 5_000  # reviews read from the database at a time
 CHUNK_SIZE = 1_000  # reviews sent to a worker process at a time
 IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker: keeps workers busy, bounds memory
 
+# Every row carries its review's created_at, which the report's queries over a few weeks filter on.
+CREATED_AT = ("created_at", pa.timestamp("us", tz="UTC"))
 SENTIMENT_SCHEMA = pa.schema([
     ("review_id", pa.string()), ("content_hash", pa.string()), ("vader_compound", pa.float64()),
     ("score", pa.float64()), ("label", pa.string()), ("is_mixed", pa.bool_()), ("is_safety", pa.bool_()),
-    ("is_non_informative", pa.bool_()),
+    ("is_non_informative", pa.bool_()), CREATED_AT,
 ])
 SENTENCE_SCHEMA = pa.schema([
     ("review_id", pa.string()), ("sentence_index", pa.int32()), ("char_start", pa.int32()), ("char_end", pa.int32()),
@@ -50,12 +52,12 @@ SENTENCE_SCHEMA = pa.schema([
 ])
 MENTION_SCHEMA = pa.schema([
     ("review_id", pa.string()), ("sentence_index", pa.int32()), ("char_start", pa.int32()), ("char_end", pa.int32()),
-    ("theme", pa.string()), ("polarity", pa.string()), ("score", pa.float64()), ("rule", pa.string()),
+    ("theme", pa.string()), ("polarity", pa.string()), ("score", pa.float64()), ("rule", pa.string()), CREATED_AT,
 ])
 STAFF_SCHEMA = pa.schema([
     ("review_id", pa.string()), ("staff_name", pa.string()), ("role", pa.string()), ("matched_text", pa.string()),
     ("sentence_index", pa.int32()), ("char_start", pa.int32()), ("char_end", pa.int32()), ("polarity", pa.string()),
-    ("score", pa.float64()),
+    ("score", pa.float64()), CREATED_AT,
 ])
 
 
@@ -89,16 +91,18 @@ class _Rows:
     staff: list[tuple]
 
 
-def analyze_rows(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None]]) -> _Rows:
-    """Analyse (review_id, content_hash, text, rating) tuples into table rows (without version columns)."""
+def analyze_rows(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None, datetime | None]]) -> _Rows:
+    """Analyse (review_id, content_hash, text, rating, created_at) tuples into table rows (without version columns)."""
     out = _Rows([], [], [], [])
-    for review_id, content_hash, text, rating in reviews:
+    for review_id, content_hash, text, rating, created_at in reviews:
         r = analyzer.analyze(text, rating)
-        out.sentiment.append((review_id, content_hash, r.vader_compound, r.score, r.label, r.is_mixed, r.is_safety, r.is_non_informative))
+        out.sentiment.append(
+            (review_id, content_hash, r.vader_compound, r.score, r.label, r.is_mixed, r.is_safety, r.is_non_informative, created_at)
+        )
         out.sentences += [(review_id, s.index, s.start, s.end, s.vader_compound, s.score, s.label) for s in r.sentences]
-        out.mentions += [(review_id, m.sentence_index, m.start, m.end, m.theme, m.polarity, m.score, m.rule) for m in r.mentions]
+        out.mentions += [(review_id, m.sentence_index, m.start, m.end, m.theme, m.polarity, m.score, m.rule, created_at) for m in r.mentions]
         out.staff += [
-            (review_id, s.staff_name, s.role, s.matched_text, s.sentence_index, s.start, s.end, s.polarity, s.score)
+            (review_id, s.staff_name, s.role, s.matched_text, s.sentence_index, s.start, s.end, s.polarity, s.score, created_at)
             for s in r.staff
         ]
     return out
@@ -115,7 +119,7 @@ class _Tables:
     complaints: int
 
 
-def analyze_tables(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None]]) -> _Tables:
+def analyze_tables(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None, datetime | None]]) -> _Tables:
     rows = analyze_rows(analyzer, reviews)
     return _Tables(
         _table(rows.sentiment, SENTIMENT_SCHEMA), _table(rows.sentences, SENTENCE_SCHEMA),
@@ -146,15 +150,19 @@ def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
 
 
-# The reviews to analyse, numbered in review_id order so that batches can be read by number.
+# The reviews to analyse, numbered in created_at order so that batches can be read by number and
+# the analysis rows are written in time order: the report's queries over a few weeks then read only
+# the row groups of those weeks. A review whose created_at changed is analysed again, so the copy of
+# created_at in its analysis rows stays equal to the review's.
 _PENDING = """
 CREATE OR REPLACE TEMP TABLE pending_analysis AS
-SELECT row_number() OVER (ORDER BY r.review_id) AS n, r.review_id
+SELECT row_number() OVER (ORDER BY r.created_at, r.review_id) AS n, r.review_id
 FROM reviews r LEFT JOIN review_sentiment s USING (review_id)
 WHERE $rescore OR s.review_id IS NULL OR s.content_hash <> r.content_hash OR s.analyzer_version <> $version
+   OR s.created_at IS DISTINCT FROM r.created_at
 """
 _BATCH = """
-SELECT r.review_id, r.content_hash, r.text, r.rating
+SELECT r.review_id, r.content_hash, r.text, r.rating, r.created_at
 FROM pending_analysis p JOIN reviews r USING (review_id)
 WHERE p.n > $after AND p.n <= $until
 ORDER BY p.n
@@ -246,13 +254,13 @@ def _append(con: duckdb.DuckDBPyConnection, tables: _Tables, params: dict, summa
     new_mentions = tables.mentions  # noqa: F841
     new_staff = tables.staff  # noqa: F841
     con.execute(
-        "INSERT INTO review_sentiment SELECT review_id, content_hash, vader_compound, score, label, is_mixed,"
-        " is_safety, is_non_informative, $version, $now FROM new_sentiment", params,
+        "INSERT INTO review_sentiment BY NAME SELECT *, $version AS analyzer_version, $now AS analyzed_at FROM new_sentiment",
+        params,
     )
     version = {"version": params["version"]}
-    con.execute("INSERT INTO review_sentences SELECT *, $version FROM new_sentences", version)
-    con.execute("INSERT INTO mentions SELECT *, $version FROM new_mentions", version)
-    con.execute("INSERT INTO staff_mentions SELECT *, $version FROM new_staff", version)
+    con.execute("INSERT INTO review_sentences BY NAME SELECT *, $version AS analyzer_version FROM new_sentences", version)
+    con.execute("INSERT INTO mentions BY NAME SELECT *, $version AS analyzer_version FROM new_mentions", version)
+    con.execute("INSERT INTO staff_mentions BY NAME SELECT *, $version AS analyzer_version FROM new_staff", version)
     summary.reviews_analyzed += tables.sentiment.num_rows
     summary.sentences += tables.sentences.num_rows
     summary.mentions += tables.mentions.num_rows

@@ -269,6 +269,12 @@ def build_context(
     # start: the same rows, but fewer reviews to join with the analysis tables.
     this_week = {"w0": week_start, "since": bound_week(week_start, zone)[0]}
 
+    def fetch_by_id(ids: list[str], first: datetime, after: datetime) -> list[dict[str, Any]]:
+        """The scope's rows of `ids`, created in [first, after)."""
+        if not ids:
+            return []
+        return fetch_dicts(queries.execute(con, queries.REVIEWS_BY_ID, {**params, "since": first, "until": after, "ids": ids}))
+
     def view(row: dict[str, Any], spans: list[tuple[int, int]], *, excerpt: bool = False, themes=()) -> ReviewView:
         return build_review_view(row, spans, labels=labels, settings=settings, excerpt=excerpt, themes=themes)
 
@@ -291,30 +297,45 @@ def build_context(
     rating_chart, sentiment_chart = build_trend_charts(short, list(ratings), list(sentiments))
     trend = Trend(tuple(week_labels), counts, ratings, sentiments, rating_chart, sentiment_chart)
 
-    # Complaints per theme and week (sparklines).
+    # Complaints per theme and week (sparklines), and per theme the rated ones (impact).
     per_theme: dict[str, dict[date, int]] = defaultdict(dict)
-    for theme, week, n in run(queries.THEME_COMPLAINTS_BY_WEEK):
+    rated: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for theme, week, n, n_rated, rating_sum in run(queries.THEME_COMPLAINTS_BY_WEEK):
         per_theme[theme][week] = n
+        rated[theme][0] += n_rated
+        rated[theme][1] += rating_sum
 
     def sparkline(theme: str) -> Sparkline:
         return build_sparkline([per_theme.get(theme, {}).get(w, 0) for w in weeks], week_labels)
 
-    # This week's reviews and their mentions.
-    week_rows = fetch_dicts(queries.execute(con, queries.WEEK_REVIEWS, {**params, **this_week}))
-    by_id = {row["review_id"]: row for row in week_rows}
-    mentions: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    # This week's themes and staff: counts and the first quotes, oldest first (spans per review).
+    theme_reviews: dict[tuple[str, str], int] = {}
+    theme_quotes: dict[tuple[str, str], list[tuple[str, list[tuple[int, int]]]]] = defaultdict(list)
+    for theme, polarity, n, review_id, spans in run(
+        queries.WEEK_THEMES, **this_week, quotes=QUOTES_PER_THEME, praise_quotes=QUOTES_PER_PRAISE_THEME
+    ):
+        theme_reviews[(theme, polarity)] = n
+        theme_quotes[(theme, polarity)].append((review_id, [tuple(s) for s in spans]))
+    staff_rows = run(queries.WEEK_STAFF, **this_week, staff_quotes=QUOTES_PER_STAFF)
+
+    # The week's reviews the page lists (on a capped page, the first ones), their mentions, and the
+    # other reviews it quotes.
+    capped = location_id is None and len(settings.locations) > 1
+    listed_rows = fetch_dicts(queries.execute(
+        con, queries.WEEK_REVIEWS, {**params, **this_week, "listed": WEEK_REVIEWS_SHOWN if capped else None}
+    ))
+    by_id = {row["review_id"]: row for row in listed_rows}
+    quoted = {rid for found in theme_quotes.values() for rid, _ in found} | {row[5] for row in staff_rows}
+    by_id.update((row["review_id"], row) for row in fetch_by_id(sorted(quoted - by_id.keys()), this_week["since"], until))
     review_themes: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
     complaint_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for review_id, theme, polarity, start, end in run(queries.WEEK_MENTIONS, **this_week):
-        mentions[(theme, polarity)][review_id].append((start, end))
+    for review_id, theme, polarity, start, end in run(queries.WEEK_MENTIONS, **this_week, ids=list(by_id)):
         review_themes[review_id][(theme, polarity)] = None
         if polarity == "complaint":
             complaint_spans[review_id].append((start, end))
 
-    def quotes(theme: str, polarity: str, limit: int | None = QUOTES_PER_THEME) -> tuple[ReviewView, ...]:
-        found = mentions.get((theme, polarity), {})
-        ordered = sorted(found, key=lambda rid: (by_id[rid]["created_at"], rid))[:limit]
-        return tuple(view(by_id[rid], found[rid], excerpt=True) for rid in ordered)
+    def quotes(theme: str, polarity: str) -> tuple[ReviewView, ...]:
+        return tuple(view(by_id[rid], spans, excerpt=True) for rid, spans in theme_quotes.get((theme, polarity), []))
 
     flag_location = location_id if location_id is not None else "*"
     flagged = tuple(
@@ -325,46 +346,45 @@ def build_context(
         )
     )
     flagged_ids = {f.theme for f in flagged}
-    other_complaints = _theme_weeks(mentions, "complaint", flagged_ids, labels, sparkline, quotes, QUOTES_PER_THEME)
-    praise = _theme_weeks(mentions, "praise", set(), labels, sparkline, quotes, QUOTES_PER_PRAISE_THEME)
+    other_complaints = _theme_weeks(theme_reviews, "complaint", flagged_ids, labels, sparkline, quotes)
+    praise = _theme_weeks(theme_reviews, "praise", set(), labels, sparkline, quotes)
 
     # Named staff.
-    staff_spans: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    staff_counts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    roles: dict[str, str | None] = {}
-    for review_id, name, role, polarity, start, end in run(queries.WEEK_STAFF, **this_week):
-        staff_spans[name][review_id].append((start, end))
-        staff_counts[name][polarity].add(review_id)
-        roles.setdefault(name, role)
+    staff_quotes: dict[str, list[ReviewView]] = defaultdict(list)
+    staff_counts: dict[str, tuple[str | None, int, int, int]] = {}
+    for name, role, n_praise, n_complaint, n_neutral, review_id, spans in staff_rows:
+        staff_counts[name] = (role, n_praise, n_complaint, n_neutral)
+        staff_quotes[name].append(view(by_id[review_id], [tuple(s) for s in spans], excerpt=True))
     staff = tuple(
         StaffSummary(
             name=neutralise_controls(name),
-            role=roles[name],
-            praise=len(staff_counts[name]["praise"]),
-            complaint=len(staff_counts[name]["complaint"]),
-            neutral=len(staff_counts[name]["neutral"]),
-            quotes=tuple(
-                view(by_id[rid], spans, excerpt=True)
-                for rid, spans in sorted(staff_spans[name].items(), key=lambda kv: (by_id[kv[0]]["created_at"], kv[0]))[:QUOTES_PER_STAFF]
-            ),
+            role=staff_counts[name][0],
+            praise=staff_counts[name][1],
+            complaint=staff_counts[name][2],
+            neutral=staff_counts[name][3],
+            quotes=tuple(staff_quotes[name]),
         )
-        for name in sorted(staff_counts, key=lambda n: (-sum(len(v) for v in staff_counts[n].values()), n))
+        for name in sorted(staff_counts, key=lambda n: (-sum(staff_counts[n][1:]), n))
     )
 
     # Reviews needing a reply: complaints of the last 12 weeks without an owner reply, oldest first.
-    needs_reply_rows = fetch_dicts(queries.execute(con, queries.NEEDS_REPLY, {**params, "limit": NEEDS_REPLY_SHOWN}))
+    # Their rows are read over the (short) time range of the ones shown.
+    waiting = run(queries.NEEDS_REPLY, limit=NEEDS_REPLY_SHOWN)
+    needs_reply_rows = fetch_by_id([w[0] for w in waiting], waiting[0][1], waiting[-1][1] + timedelta(microseconds=1)) if waiting else []
     needs_reply = tuple(
         view(row, [tuple(s) for s in row["spans"] or []], excerpt=True, themes=[(t, "complaint") for t in row["themes"] or []])
         for row in needs_reply_rows
     )
-    needs_reply_count = needs_reply_rows[0]["waiting"] if needs_reply_rows else 0
+    needs_reply_count = waiting[0][2] if waiting else 0
 
     # Impact of each theme on the 12-week average rating.
     total_n = sum(row[4] for row in weekly.values())
     total_sum = sum(row[5] for row in weekly.values())
     average = total_sum / total_n if total_n else None
     impacts = []
-    for theme, n, rating_sum in run(queries.THEME_RATED_COMPLAINTS):
+    for theme, (n, rating_sum) in rated.items():
+        if not n:
+            continue  # no rated review complains of it: no impact to show
         rest = total_n - n
         without = (total_sum - rating_sum) / rest if rest else None
         impacts.append(Impact(theme, labels.theme(theme), n, without, None if without is None or average is None else without - average))
@@ -379,12 +399,10 @@ def build_context(
         )
     # The whole-practice page of several locations lists the first reviews of a busy week; the
     # location pages list all of theirs, so links to the others go there.
-    capped = location_id is None and len(settings.locations) > 1
     capped_weeks = frozenset(label_week(w) for w, n in zip(weeks, counts) if capped and n > WEEK_REVIEWS_SHOWN)
-    listed = week_rows[:WEEK_REVIEWS_SHOWN] if capped else week_rows
     reviews = tuple(
         view(row, complaint_spans.get(row["review_id"], []), themes=list(review_themes.get(row["review_id"], {})))
-        for row in listed
+        for row in listed_rows
     )
     analysed_ever = run(queries.ANALYSED_EVER)[0][0] > 0
 
@@ -441,11 +459,11 @@ def _build_figures(periods: dict[str, tuple]) -> tuple[Figure, ...]:
     return tuple(figures)
 
 
-def _theme_weeks(mentions, polarity, skip, labels, sparkline, quotes, limit) -> tuple[ThemeWeek, ...]:
+def _theme_weeks(theme_reviews, polarity, skip, labels, sparkline, quotes) -> tuple[ThemeWeek, ...]:
     """This week's themes of one polarity (except `skip`), most reviews first."""
     found = [
-        ThemeWeek(theme, labels.theme(theme), len(reviews), sparkline(theme), quotes(theme, polarity, limit))
-        for (theme, pol), reviews in mentions.items()
+        ThemeWeek(theme, labels.theme(theme), n, sparkline(theme), quotes(theme, polarity))
+        for (theme, pol), n in theme_reviews.items()
         if pol == polarity and theme not in skip
     ]
     return tuple(sorted(found, key=lambda t: (-t.reviews, t.theme)))

@@ -3,6 +3,13 @@
 All queries share one scope: the reviews of one location (`$location`, NULL for the whole practice)
 created in the 12 weeks `[$since, $until)`, not removed, with `week_start` the Monday of their week
 in the practice's time zone (`$zone`).
+
+The analysis rows carry their review's `created_at` and are stored in that order, so the scope reads
+them through the same time range (`scoped_sentiment`, `scoped_mentions`, `scoped_staff`): DuckDB then
+skips the row groups of other weeks, and a page costs what its weeks hold, not what the whole
+history holds. Joined on review_id with the scoped reviews, they give the same rows as the whole
+tables. The queries about one week return what the page shows (counts, the first quotes, the listed
+reviews), not every row of a busy week.
 """
 
 from __future__ import annotations
@@ -33,7 +40,13 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) ->
     return con.execute(sql, {k: v for k, v in params.items() if k in names} or None)
 
 SCOPE = """
-WITH scoped AS (
+WITH scoped_sentiment AS (
+    SELECT * FROM review_sentiment WHERE created_at >= $since AND created_at < $until
+), scoped_mentions AS (
+    SELECT * FROM mentions WHERE created_at >= $since AND created_at < $until
+), scoped_staff AS (
+    SELECT * FROM staff_mentions WHERE created_at >= $since AND created_at < $until
+), scoped AS NOT MATERIALIZED (
     SELECT r.review_id, r.source, r.location_id, r.author, r.rating, r.text, r.created_at,
            r.reply_text, r.reply_at,
            date_trunc('week', timezone($zone, r.created_at))::DATE AS week_start,
@@ -41,7 +54,7 @@ WITH scoped AS (
            (r.reply_text IS NOT NULL OR r.reply_at IS NOT NULL) AS replied,
            s.score, s.label, coalesce(s.is_safety, false) AS is_safety,
            s.review_id IS NOT NULL AS analysed
-    FROM reviews r LEFT JOIN review_sentiment s USING (review_id)
+    FROM reviews r LEFT JOIN scoped_sentiment s USING (review_id)
     WHERE r.removed_at IS NULL
       AND ($location::VARCHAR IS NULL OR r.location_id = $location::VARCHAR)
       AND r.created_at >= $since AND r.created_at < $until
@@ -75,22 +88,63 @@ SELECT week_start, count(*), avg(rating), avg(score), count(rating), coalesce(su
 FROM scoped GROUP BY week_start ORDER BY week_start
 """
 
+# Per theme and week: the reviews complaining of it (the sparklines), how many of them are rated and
+# the sum of their ratings (the theme's impact on the 12-week average rating).
 THEME_COMPLAINTS_BY_WEEK = SCOPE + """
-SELECT m.theme, sc.week_start, count(DISTINCT m.review_id)
-FROM mentions m JOIN scoped sc USING (review_id)
-WHERE m.polarity = 'complaint'
-GROUP BY ALL
+, complaining AS (
+    SELECT DISTINCT m.theme, sc.week_start, sc.review_id, sc.rating
+    FROM scoped_mentions m JOIN scoped sc USING (review_id)
+    WHERE m.polarity = 'complaint'
+)
+SELECT theme, week_start, count(*), count(rating), coalesce(sum(rating), 0)
+FROM complaining GROUP BY ALL
 """
 
+# The week's reviews in the order the page lists them, the first $listed (NULL: all).
 WEEK_REVIEWS = SCOPE + """
-SELECT * FROM scoped WHERE week_start = $w0::DATE ORDER BY created_at, review_id
+SELECT * FROM scoped WHERE week_start = $w0::DATE ORDER BY created_at, review_id LIMIT $listed
 """
 
+# Reviews by id (those quoted or awaiting a reply), with their complaint themes and spans. The
+# caller narrows [$since, $until) to the times of those reviews, so only their rows are read.
+REVIEWS_BY_ID = SCOPE + """
+, complaint_spans AS (
+    SELECT review_id, list(DISTINCT theme ORDER BY theme) AS themes,
+           list([char_start, char_end] ORDER BY char_start, char_end) AS spans
+    FROM scoped_mentions
+    WHERE polarity = 'complaint' AND review_id IN (SELECT unnest($ids::VARCHAR[]))
+    GROUP BY review_id
+)
+SELECT sc.*, c.themes, c.spans
+FROM scoped sc LEFT JOIN complaint_spans c USING (review_id)
+WHERE sc.review_id IN (SELECT unnest($ids::VARCHAR[]))
+ORDER BY sc.created_at, sc.review_id
+"""
+
+# The mentions of some of the week's reviews (those listed on the page).
 WEEK_MENTIONS = SCOPE + """
 SELECT m.review_id, m.theme, m.polarity, m.char_start, m.char_end
-FROM mentions m JOIN scoped sc USING (review_id)
-WHERE sc.week_start = $w0::DATE
-ORDER BY m.review_id, m.char_start
+FROM scoped_mentions m JOIN scoped sc USING (review_id)
+WHERE sc.week_start = $w0::DATE AND m.review_id IN (SELECT unnest($ids::VARCHAR[]))
+ORDER BY m.review_id, m.char_start, m.char_end, m.theme, m.polarity
+"""
+
+# Per complaint and praise theme of the week: its reviews (`reviews`) and the first quotes, oldest
+# first, each with its spans: $quotes for complaints, $praise_quotes for praise.
+WEEK_THEMES = SCOPE + """
+, quoted AS (
+    SELECT m.theme, m.polarity, m.review_id,
+           list([m.char_start, m.char_end] ORDER BY m.char_start, m.char_end) AS spans,
+           row_number() OVER (PARTITION BY m.theme, m.polarity ORDER BY sc.created_at, m.review_id) AS n,
+           count(*) OVER (PARTITION BY m.theme, m.polarity) AS reviews
+    FROM scoped_mentions m JOIN scoped sc USING (review_id)
+    WHERE sc.week_start = $w0::DATE AND m.polarity IN ('complaint', 'praise')
+    GROUP BY m.theme, m.polarity, m.review_id, sc.created_at
+)
+SELECT theme, polarity, reviews, review_id, spans
+FROM quoted
+WHERE n <= CASE polarity WHEN 'praise' THEN $praise_quotes ELSE $quotes END
+ORDER BY theme, polarity, n
 """
 
 WEEK_FLAGS = """
@@ -99,34 +153,46 @@ FROM theme_flags
 WHERE location_id = $flag_location AND week_start = $w0::DATE AND status IS NOT NULL
 """
 
+# Per person named this week: the reviews with praise, complaint and neutral mentions of them, and
+# the first $staff_quotes reviews (oldest first) with the spans that name them.
 WEEK_STAFF = SCOPE + """
-SELECT st.review_id, st.staff_name, st.role, st.polarity, st.char_start, st.char_end
-FROM staff_mentions st JOIN scoped sc USING (review_id)
-WHERE sc.week_start = $w0::DATE
-ORDER BY st.review_id, st.char_start
+, named AS (
+    SELECT st.staff_name, st.review_id, sc.created_at,
+           first(st.role ORDER BY st.char_start) AS role,
+           bool_or(st.polarity = 'praise') AS praise,
+           bool_or(st.polarity = 'complaint') AS complaint,
+           bool_or(st.polarity = 'neutral') AS neutral,
+           list([st.char_start, st.char_end] ORDER BY st.char_start, st.char_end) AS spans
+    FROM scoped_staff st JOIN scoped sc USING (review_id)
+    WHERE sc.week_start = $w0::DATE
+    GROUP BY st.staff_name, st.review_id, sc.created_at
+), ranked AS (
+    SELECT *,
+           row_number() OVER (PARTITION BY staff_name ORDER BY created_at, review_id) AS n,
+           first_value(role) OVER (PARTITION BY staff_name ORDER BY review_id
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_role,
+           count(*) FILTER (WHERE praise) OVER (PARTITION BY staff_name) AS praise_reviews,
+           count(*) FILTER (WHERE complaint) OVER (PARTITION BY staff_name) AS complaint_reviews,
+           count(*) FILTER (WHERE neutral) OVER (PARTITION BY staff_name) AS neutral_reviews
+    FROM named
+)
+SELECT staff_name, first_role, praise_reviews, complaint_reviews, neutral_reviews, review_id, spans
+FROM ranked WHERE n <= $staff_quotes
+ORDER BY staff_name, n
 """
 
+# Complaints of the 12 weeks without an owner reply, oldest first: the first $limit (their rows come
+# from REVIEWS_BY_ID) and how many there are (`waiting`).
 NEEDS_REPLY = SCOPE + """
-, complaint_spans AS (
-    SELECT review_id, list(DISTINCT theme ORDER BY theme) AS themes, list([char_start, char_end]) AS spans
-    FROM mentions
-    WHERE polarity = 'complaint' AND review_id IN (SELECT review_id FROM scoped WHERE NOT replied)
-    GROUP BY review_id
+, waiting AS (
+    SELECT sc.review_id, sc.created_at
+    FROM scoped sc
+    WHERE NOT sc.replied
+      AND (sc.label = 'negative' OR sc.rating <= 2
+           OR sc.review_id IN (SELECT review_id FROM scoped_mentions WHERE polarity = 'complaint'))
 )
-SELECT sc.*, c.themes, c.spans, count(*) OVER () AS waiting
-FROM scoped sc LEFT JOIN complaint_spans c USING (review_id)
-WHERE NOT sc.replied AND (c.review_id IS NOT NULL OR sc.label = 'negative' OR sc.rating <= 2)
-ORDER BY sc.created_at, sc.review_id
-LIMIT $limit
-"""
-
-THEME_RATED_COMPLAINTS = SCOPE + """
-, complaining AS (
-    SELECT DISTINCT m.theme, sc.review_id, sc.rating
-    FROM mentions m JOIN scoped sc USING (review_id)
-    WHERE m.polarity = 'complaint' AND sc.rating IS NOT NULL
-)
-SELECT theme, count(*), sum(rating) FROM complaining GROUP BY theme
+SELECT review_id, created_at, count(*) OVER () AS waiting
+FROM waiting ORDER BY created_at, review_id LIMIT $limit
 """
 
 BREAKDOWN = SCOPE + """

@@ -150,19 +150,22 @@ def insert_analysis(con: duckdb.DuckDBPyConnection) -> None:
     now = datetime(2026, 3, 2, tzinfo=timezone.utc)
     for key, (score, label) in SENTIMENT.items():
         con.execute(
-            "INSERT INTO review_sentiment SELECT review_id, content_hash, ?, ?, ?, ?, false, false, 'test', ? FROM reviews WHERE review_id = ?",
+            "INSERT INTO review_sentiment SELECT review_id, content_hash, ?, ?, ?, ?, false, false, 'test', ?, created_at"
+            " FROM reviews WHERE review_id = ?",
             [score, score, label, label == "mixed", now, review_id(key)],
         )
     for key, theme, polarity, evidence in MENTIONS:
         start = texts[key].index(evidence)
         con.execute(
-            "INSERT INTO mentions VALUES (?, 0, ?, ?, ?, ?, NULL, 'fixture', 'test')",
-            [review_id(key), start, start + len(evidence), theme, polarity],
+            "INSERT INTO mentions SELECT $id, 0, $start, $end, $theme, $polarity, NULL, 'fixture', 'test', created_at"
+            " FROM reviews WHERE review_id = $id",
+            {"id": review_id(key), "start": start, "end": start + len(evidence), "theme": theme, "polarity": polarity},
         )
     start = texts["m2"].index("Dr. Lee")
     con.execute(
-        "INSERT INTO staff_mentions VALUES (?, 'Dr. Lee', 'physician', 'Dr. Lee', 0, ?, ?, 'praise', 0.6, 'test')",
-        [review_id("m2"), start, start + len("Dr. Lee")],
+        "INSERT INTO staff_mentions SELECT $id, 'Dr. Lee', 'physician', 'Dr. Lee', 0, $start, $end, 'praise', 0.6, 'test', created_at"
+        " FROM reviews WHERE review_id = $id",
+        {"id": review_id("m2"), "start": start, "end": start + len("Dr. Lee")},
     )
     for location, theme, status, complaints, baseline in FLAGS:
         con.execute(

@@ -145,3 +145,20 @@ def test_many_reviews_are_analysed_in_worker_processes(settings, con, monkeypatc
     assert serial.workers == 1
     assert con.execute("SELECT review_id, score, label FROM review_sentiment ORDER BY 1").fetchall() == parallel
     assert con.execute("SELECT review_id, theme, polarity FROM mentions ORDER BY ALL").fetchall() == parallel_mentions
+
+
+def test_analysis_rows_carry_the_review_time_and_a_changed_time_is_analysed_again(settings, con):
+    save(con, review("a", "Nobody answers the phone. Dr. Lee was lovely.", 2), review("b", "Great visit.", 5))
+    analyze_pending(con, settings)
+    times = "SELECT DISTINCT '{0}', review_id, created_at FROM {0} ORDER BY ALL"
+    expected = [(t, rid, WHEN) for t in ("mentions", "review_sentiment") for rid in ("ratemd:a", "ratemd:b")
+                if t == "review_sentiment" or rid == "ratemd:a"]
+    assert [row for t in ("mentions", "review_sentiment") for row in con.execute(times.format(t)).fetchall()] == expected
+    assert con.execute("SELECT DISTINCT created_at FROM staff_mentions").fetchall() == [(WHEN,)]
+    later = datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc)
+    con.execute("UPDATE reviews SET created_at = ? WHERE review_id = 'ratemd:a'", [later])
+    assert analyze_pending(con, settings).reviews_analyzed == 1
+    assert con.execute(
+        "SELECT DISTINCT created_at FROM (SELECT created_at FROM review_sentiment WHERE review_id = 'ratemd:a'"
+        " UNION ALL SELECT created_at FROM mentions UNION ALL SELECT created_at FROM staff_mentions)"
+    ).fetchall() == [(later,)]

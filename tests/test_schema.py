@@ -45,7 +45,7 @@ def test_core_tables_have_the_documented_columns(tmp_path):
     ]
     assert [c for c, _ in columns(con, "review_sentiment")] == [
         "review_id", "content_hash", "vader_compound", "score", "label", "is_mixed", "is_safety",
-        "is_non_informative", "analyzer_version", "analyzed_at",
+        "is_non_informative", "analyzer_version", "analyzed_at", "created_at",
     ]
     assert [c for c, _ in columns(con, "imports")][:10] == [
         "import_id", "source", "source_type", "location_id", "origin", "sha256", "size_bytes", "started_at",
