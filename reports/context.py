@@ -18,7 +18,10 @@ A page stays readable however many reviews a week brings: a flagged theme shows 
 QUOTES_PER_THEME quotes (the theme's quarter page has them all), the reviews needing a reply the
 oldest NEEDS_REPLY_SHOWN of them (with their number), and the whole-practice page of a practice with
 several locations lists the first WEEK_REVIEWS_SHOWN of the week's reviews (every one is on its
-location's page). That also bounds the cost of a page by the week, not by the practice's size.
+location's page). The queries return just that (counts, the first quotes, the listed reviews), and
+they read the analysis rows through the weeks' time range (the rows carry their review's created_at
+and are stored in time order), so a page costs what its weeks hold, not what the practice's whole
+history holds.
 """
 
 from __future__ import annotations
