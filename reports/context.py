@@ -314,12 +314,15 @@ def build_context(
     # This week's themes and staff: counts and the first quotes, oldest first (spans per review).
     theme_reviews: dict[tuple[str, str], int] = {}
     theme_quotes: dict[tuple[str, str], list[tuple[str, list[tuple[int, int]]]]] = defaultdict(list)
-    for theme, polarity, n, review_id, spans in run(
+    quoted: dict[str, datetime] = {}
+    for theme, polarity, n, review_id, spans, created_at in run(
         queries.WEEK_THEMES, **this_week, quotes=QUOTES_PER_THEME, praise_quotes=QUOTES_PER_PRAISE_THEME
     ):
         theme_reviews[(theme, polarity)] = n
         theme_quotes[(theme, polarity)].append((review_id, [tuple(s) for s in spans]))
+        quoted[review_id] = created_at
     staff_rows = run(queries.WEEK_STAFF, **this_week, staff_quotes=QUOTES_PER_STAFF)
+    quoted.update((row[5], row[7]) for row in staff_rows)
 
     # The week's reviews the page lists (on a capped page, the first ones), their mentions, and the
     # other reviews it quotes.
@@ -328,8 +331,11 @@ def build_context(
         con, queries.WEEK_REVIEWS, {**params, **this_week, "listed": WEEK_REVIEWS_SHOWN if capped else None}
     ))
     by_id = {row["review_id"]: row for row in listed_rows}
-    quoted = {rid for found in theme_quotes.values() for rid, _ in found} | {row[5] for row in staff_rows}
-    by_id.update((row["review_id"], row) for row in fetch_by_id(sorted(quoted - by_id.keys()), this_week["since"], until))
+    missing = {rid: created_at for rid, created_at in quoted.items() if rid not in by_id}
+    if missing:
+        # The quotes are the oldest of each theme: read over their (short) time range.
+        first, last = min(missing.values()), max(missing.values())
+        by_id.update((row["review_id"], row) for row in fetch_by_id(sorted(missing), first, last + timedelta(microseconds=1)))
     review_themes: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
     complaint_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for review_id, theme, polarity, start, end in run(queries.WEEK_MENTIONS, **this_week, ids=list(by_id)):
@@ -355,7 +361,7 @@ def build_context(
     # Named staff.
     staff_quotes: dict[str, list[ReviewView]] = defaultdict(list)
     staff_counts: dict[str, tuple[str | None, int, int, int]] = {}
-    for name, role, n_praise, n_complaint, n_neutral, review_id, spans in staff_rows:
+    for name, role, n_praise, n_complaint, n_neutral, review_id, spans, _ in staff_rows:
         staff_counts[name] = (role, n_praise, n_complaint, n_neutral)
         staff_quotes[name].append(view(by_id[review_id], [tuple(s) for s in spans], excerpt=True))
     staff = tuple(

@@ -130,10 +130,10 @@ ORDER BY m.review_id, m.char_start, m.char_end, m.theme, m.polarity
 """
 
 # Per complaint and praise theme of the week: its reviews (`reviews`) and the first quotes, oldest
-# first, each with its spans: $quotes for complaints, $praise_quotes for praise.
+# first, each with its spans and time: $quotes for complaints, $praise_quotes for praise.
 WEEK_THEMES = SCOPE + """
 , quoted AS (
-    SELECT m.theme, m.polarity, m.review_id,
+    SELECT m.theme, m.polarity, m.review_id, sc.created_at,
            list([m.char_start, m.char_end] ORDER BY m.char_start, m.char_end) AS spans,
            row_number() OVER (PARTITION BY m.theme, m.polarity ORDER BY sc.created_at, m.review_id) AS n,
            count(*) OVER (PARTITION BY m.theme, m.polarity) AS reviews
@@ -141,7 +141,7 @@ WEEK_THEMES = SCOPE + """
     WHERE sc.week_start = $w0::DATE AND m.polarity IN ('complaint', 'praise')
     GROUP BY m.theme, m.polarity, m.review_id, sc.created_at
 )
-SELECT theme, polarity, reviews, review_id, spans
+SELECT theme, polarity, reviews, review_id, spans, created_at
 FROM quoted
 WHERE n <= CASE polarity WHEN 'praise' THEN $praise_quotes ELSE $quotes END
 ORDER BY theme, polarity, n
@@ -176,7 +176,7 @@ WEEK_STAFF = SCOPE + """
            count(*) FILTER (WHERE neutral) OVER (PARTITION BY staff_name) AS neutral_reviews
     FROM named
 )
-SELECT staff_name, first_role, praise_reviews, complaint_reviews, neutral_reviews, review_id, spans
+SELECT staff_name, first_role, praise_reviews, complaint_reviews, neutral_reviews, review_id, spans, created_at
 FROM ranked WHERE n <= $staff_quotes
 ORDER BY staff_name, n
 """
