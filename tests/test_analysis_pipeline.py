@@ -162,3 +162,51 @@ def test_analysis_rows_carry_the_review_time_and_a_changed_time_is_analysed_agai
         "SELECT DISTINCT created_at FROM (SELECT created_at FROM review_sentiment WHERE review_id = 'ratemd:a'"
         " UNION ALL SELECT created_at FROM mentions UNION ALL SELECT created_at FROM staff_mentions)"
     ).fetchall() == [(later,)]
+
+
+def test_an_analysed_database_from_before_the_time_column_is_upgraded_in_place(settings, tmp_path, monkeypatch):
+    """Migration 0007 on an existing database: every analysis row gets its review's time, rows are
+    kept and stored in time order, and the next analysis finds nothing to redo."""
+    import db
+
+    times = [datetime(2026, 3, d, 12, 0, tzinfo=timezone.utc) for d in (9, 2, 5)]
+    current = connect(tmp_path / "current.duckdb")
+    save_import(current, TARGET, [
+        Review(source_review_id=rid, text=text, rating=stars, created_at=when, updated_at=when)
+        for rid, text, stars, when in (
+            ("a", "Nobody answers the phone. Dr. Lee was lovely.", 2, times[0]),
+            ("b", "They never called me back about my results.", 1, times[1]),
+            ("c", "Lovely nurse, no wait at all.", 5, times[2]),
+        )
+    ], lambda r: "main")
+    analyze_pending(current, settings)
+    tables = ("reviews", "review_versions", "review_sentiment", "review_sentences", "mentions", "staff_mentions", "theme_flags")
+    counts = {t: current.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert counts["mentions"] >= 3 and counts["staff_mentions"] >= 1
+    current.close()
+
+    # The same data in a database that has every migration before 0007, analysis rows in review_id order.
+    older = [m for m in db.list_migrations() if m[0] < 7]
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "list_migrations", lambda: older)
+        old = connect(settings.database_path)
+    old.execute(f"ATTACH '{tmp_path / 'current.duckdb'}' AS cur (READ_ONLY)")
+    for table in tables:
+        has_time = table in ("review_sentiment", "mentions", "staff_mentions")
+        old.execute(f"INSERT INTO {table} SELECT * {'EXCLUDE (created_at)' if has_time else ''} FROM cur.{table}"
+                    f" ORDER BY {'review_id' if table != 'theme_flags' else 'ALL'}")
+    old.execute("DETACH cur")
+    old.close()
+
+    upgraded = connect(settings.database_path)
+    try:
+        assert {t: upgraded.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables} == counts
+        for table in ("review_sentiment", "mentions", "staff_mentions"):
+            assert upgraded.execute(
+                f"SELECT count(*) FROM {table} a JOIN reviews r USING (review_id) WHERE a.created_at = r.created_at"
+            ).fetchone()[0] == counts[table], table
+            stored = [t for (t,) in upgraded.execute(f"SELECT created_at FROM {table} ORDER BY rowid").fetchall()]
+            assert stored == sorted(stored), table
+        assert analyze_pending(upgraded, settings).reviews_analyzed == 0
+    finally:
+        upgraded.close()
