@@ -95,17 +95,21 @@ def iso_week(week_start: date) -> str:
 
 _WEEKLY = """
 WITH per_review AS (
-    SELECT m.review_id, r.location_id, CAST(date_trunc('week', timezone($zone, r.created_at)) AS DATE) AS week_start,
-           m.theme, bool_or(m.polarity = 'complaint') AS complains, bool_or(m.polarity = 'praise') AS praises
-    FROM mentions m JOIN reviews r USING (review_id)
+    SELECT review_id, theme, bool_or(polarity = 'complaint') AS complains, bool_or(polarity = 'praise') AS praises
+    FROM mentions GROUP BY review_id, theme
+), located AS (
+    SELECT r.location_id, CAST(date_trunc('week', timezone($zone, r.created_at)) AS DATE) AS week_start,
+           p.theme, p.complains, p.praises
+    FROM per_review p JOIN reviews r USING (review_id)
     WHERE r.created_at IS NOT NULL
-    GROUP BY ALL
 )
-SELECT location_id, week_start, theme, count(*) FILTER (complains), count(*) FILTER (praises)
-FROM per_review GROUP BY location_id, week_start, theme
-UNION ALL
-SELECT '*', week_start, theme, count(*) FILTER (complains), count(*) FILTER (praises)
-FROM per_review GROUP BY week_start, theme
+-- One pass for the locations and the whole practice ('*'): a review belongs to one location, so the
+-- practice's counts are the sums of its locations' (grouping sets, not a second scan of per_review,
+-- which DuckDB would have to hold in memory whole).
+SELECT CASE WHEN grouping(location_id) = 1 THEN '*' ELSE location_id END, week_start, theme,
+       count(*) FILTER (complains), count(*) FILTER (praises)
+FROM located
+GROUP BY GROUPING SETS ((location_id, week_start, theme), (week_start, theme))
 """
 
 _SPANS = """
