@@ -85,6 +85,17 @@ class StartIndex:
                 return match
         return None
 
+    def find(self, tries: Iterable[tuple[int, re.Pattern[str], int]], text: str) -> tuple[int, re.Match[str]] | None:
+        """(index, match) of the first of `tries` ((index, regex, bit) in order) matching `text`."""
+        for index, regex, bit in tries:
+            match = self.search(regex, bit, text)
+            if match is not None:
+                return index, match
+        return None
+
+    def any(self, tries: Iterable[tuple[int, re.Pattern[str], int]], text: str) -> bool:
+        return any(self.search(regex, bit, text) is not None for _, regex, bit in tries)
+
 
 class _RulesView:
     """A field's rules narrowed to the expressions that may match (indices in order)."""
@@ -98,16 +109,10 @@ class _RulesView:
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
         """What `Rules.find` returns: (index, match) of the first expression matching `text`."""
-        search = self._starts.search
-        for index, regex, bit in self._tries:
-            match = search(regex, bit, text)
-            if match is not None:
-                return index, match
-        return None
+        return self._starts.find(self._tries, text)
 
     def any(self, text: str) -> bool:
-        search = self._starts.search
-        return any(search(regex, bit, text) is not None for _, regex, bit in self._tries)
+        return self._starts.any(self._tries, text)
 
     def __getattr__(self, name: str):  # sources, regexes, combined: those of the whole field
         return getattr(self._rules, name)
@@ -229,16 +234,10 @@ class RulesIndex:
         return any(found & need == need for need, *_ in self._entries)
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
-        search = self._starts.search
-        for index, regex, bit in self._tries(text):
-            match = search(regex, bit, text)
-            if match is not None:
-                return index, match
-        return None
+        return self._starts.find(self._tries(text), text)
 
     def any(self, text: str) -> bool:
-        search = self._starts.search
-        return any(search(regex, bit, text) is not None for _, regex, bit in self._tries(text))
+        return self._starts.any(self._tries(text), text)
 
     def __getattr__(self, name: str):
         return getattr(self._rules, name)
