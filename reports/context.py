@@ -18,15 +18,20 @@ A page stays readable however many reviews a week brings: a flagged theme shows 
 QUOTES_PER_THEME quotes (the theme's quarter page has them all), the reviews needing a reply the
 oldest NEEDS_REPLY_SHOWN of them (with their number), and the whole-practice page of a practice with
 several locations lists the first WEEK_REVIEWS_SHOWN of the week's reviews (every one is on its
-location's page). The queries return just that (counts, the first quotes, the listed reviews), and
-they read the analysis rows through the weeks' time range (the rows carry their review's created_at
-and are stored in time order), so a page costs what its weeks hold, not what the practice's whole
+location's page). The queries return just that (counts, the first quotes, the listed reviews). The
+page's reviews are read from `reviews` once, into a temporary table of the connection that the
+queries share (`reviews` is in import order: each query scanning it again read the whole history),
+and the analysis rows through the weeks' time range (the rows carry their review's created_at and
+are stored in time order), so a page costs what its weeks hold, not what the practice's whole
 history holds.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -253,16 +258,47 @@ def build_context(
 ) -> WeekReport:
     """Compute the weekly report for `location_id` (None: the whole practice) and the week of `week_start`.
 
-    Reads the database only (no writes, no temporary tables). `week_start` must be a Monday.
+    Reads the database only; it writes nothing to the file. Side effect on `con`: a temporary table
+    of the page's scope (`reviews` of the 12 weeks with their sentiment), under a name of its own so
+    that pages built at the same time on one connection do not meet, dropped before returning.
+    Temporary tables live in the connection's memory, so read-only connections work too.
+    `week_start` must be a Monday.
     """
     if week_start.weekday() != 0:
         raise ValueError(f"week_start must be a Monday, got {week_start.isoformat()} ({week_start:%A})")
     zone = settings.zone
-    labels = Labels(settings)
     first_week = shift_week(week_start, -(TREND_WEEKS - 1))
     since, _ = bound_week(first_week, zone)
     _, until = bound_week(week_start, zone)
     params = {"zone": settings.timezone, "location": location_id, "since": since, "until": until}
+    with _materialise_scope(con, params) as scope:
+        return _compute_report(con, settings, location_id, week_start, {**params, "scope": scope})
+
+
+@contextmanager
+def _materialise_scope(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Iterator[str]:
+    """Create the page's scope table on `con` (named once per page), yield its name, drop it after."""
+    name = f"report_scope_{uuid.uuid4().hex}"
+    queries.execute(con, queries.SCOPE_TABLE, {**params, "scope": name})
+    try:
+        yield name
+    except BaseException:
+        # A failed query may have aborted the caller's transaction, which then refuses the drop;
+        # its rollback removes the table anyway. Keep the first error.
+        with suppress(duckdb.Error):
+            queries.execute(con, queries.DROP_SCOPE_TABLE, {"scope": name})
+        raise
+    queries.execute(con, queries.DROP_SCOPE_TABLE, {"scope": name})
+
+
+def _compute_report(
+    con: duckdb.DuckDBPyConnection, settings: Settings, location_id: str | None, week_start: date,
+    params: dict[str, Any],
+) -> WeekReport:
+    """build_context() once the scope table (`params["scope"]`) is there."""
+    zone = settings.zone
+    labels = Labels(settings)
+    first_week = shift_week(week_start, -(TREND_WEEKS - 1))
     week_labels = [label_week(shift_week(first_week, i)) for i in range(TREND_WEEKS)]
 
     def run(sql: str, **extra: Any) -> list[tuple]:
@@ -343,6 +379,15 @@ def build_context(
         if polarity == "complaint":
             complaint_spans[review_id].append((start, end))
 
+    # Reviews needing a reply: complaints of the last 12 weeks without an owner reply, oldest first.
+    # Their rows are read over the (short) time range of the ones shown.
+    waiting = run(queries.NEEDS_REPLY, limit=NEEDS_REPLY_SHOWN)
+    needs_reply_rows = fetch_by_id([w[0] for w in waiting], waiting[0][1], waiting[-1][1] + timedelta(microseconds=1)) if waiting else []
+    needs_reply_count = waiting[0][2] if waiting else 0
+
+    # The author and text of every review the page shows, in one read of `reviews`.
+    _attach_texts(con, [*by_id.values(), *needs_reply_rows])
+
     def quotes(theme: str, polarity: str) -> tuple[ReviewView, ...]:
         return tuple(view(by_id[rid], spans, excerpt=True) for rid, spans in theme_quotes.get((theme, polarity), []))
 
@@ -376,15 +421,10 @@ def build_context(
         for name in sorted(staff_counts, key=lambda n: (-sum(staff_counts[n][1:]), n))
     )
 
-    # Reviews needing a reply: complaints of the last 12 weeks without an owner reply, oldest first.
-    # Their rows are read over the (short) time range of the ones shown.
-    waiting = run(queries.NEEDS_REPLY, limit=NEEDS_REPLY_SHOWN)
-    needs_reply_rows = fetch_by_id([w[0] for w in waiting], waiting[0][1], waiting[-1][1] + timedelta(microseconds=1)) if waiting else []
     needs_reply = tuple(
         view(row, [tuple(s) for s in row["spans"] or []], excerpt=True, themes=[(t, "complaint") for t in row["themes"] or []])
         for row in needs_reply_rows
     )
-    needs_reply_count = waiting[0][2] if waiting else 0
 
     # Impact of each theme on the 12-week average rating.
     total_n = sum(row[4] for row in weekly.values())
@@ -441,6 +481,19 @@ def build_context(
         needs_reply_count=needs_reply_count,
         capped_weeks=capped_weeks,
     )
+
+
+def _attach_texts(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    """Add `author` and `text` from `reviews` to each of `rows` (scope rows), read over their time range."""
+    if not rows:
+        return
+    first = min(row["created_at"] for row in rows)
+    after = max(row["created_at"] for row in rows) + timedelta(microseconds=1)
+    ids = sorted({row["review_id"] for row in rows})
+    texts = {review_id: (author, text) for review_id, author, text in queries.execute(
+        con, queries.REVIEW_TEXTS, {"since": first, "until": after, "ids": ids}).fetchall()}
+    for row in rows:
+        row["author"], row["text"] = texts[row["review_id"]]
 
 
 def fetch_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

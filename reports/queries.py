@@ -4,12 +4,19 @@ All queries share one scope: the reviews of one location (`$location`, NULL for 
 created in the 12 weeks `[$since, $until)`, not removed, with `week_start` the Monday of their week
 in the practice's time zone (`$zone`).
 
-The analysis rows carry their review's `created_at` and are stored in that order, so the scope reads
-them through the same time range (`scoped_sentiment`, `scoped_mentions`, `scoped_staff`): DuckDB then
-skips the row groups of other weeks, and a page costs what its weeks hold, not what the whole
-history holds. Joined on review_id with the scoped reviews, they give the same rows as the whole
-tables. The queries about one week return what the page shows (counts, the first quotes, the listed
-reviews), not every row of a busy week.
+A page reads that scope from `reviews` once: SCOPE_TABLE copies the scope's rows (without their
+text), joined with their sentiment, into a temporary table of the page's connection (`$scope`), and
+every other query reads it through SCOPE. `reviews` is stored in import order (one export after
+another, each spanning years), so DuckDB cannot skip its other weeks: scanning it and joining it
+with the sentiment for each of the page's queries cost more than the queries themselves. The author
+and text of the reviews a page shows are read once, by id (REVIEW_TEXTS).
+
+The analysis rows carry their review's `created_at` and are stored in that order, so the queries
+read them through the same time range (`scoped_sentiment`, `scoped_mentions`, `scoped_staff`):
+DuckDB then skips the row groups of other weeks, and a page costs what its weeks hold, not what the
+whole history holds. Joined on review_id with the scoped reviews, they give the same rows as the
+whole tables. The queries about one week return what the page shows (counts, the first quotes, the
+listed reviews), not every row of a busy week.
 """
 
 from __future__ import annotations
@@ -25,39 +32,62 @@ _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")
 
 
+_SCOPE_TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCOPE_REFERENCE = re.compile(r"\$scope\b")
+
+
 def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     """Run `sql` with those of `params` it names (DuckDB rejects unused named parameters).
 
     `$zone` is written into the SQL as a literal: DuckDB looks a bound time zone up again for every
-    row, which made each report query several times slower. It is a validated IANA name.
+    row, which made each report query several times slower. It is a validated IANA name. `$scope`,
+    the name of the page's scope table, is written in as an identifier (DuckDB binds values, not
+    names); it is validated too.
     """
     if "$zone" in sql:
         zone = params["zone"]
         if not _ZONE_NAME.match(zone):
             raise ValueError(f"not a time zone name: {zone!r}")
         sql = sql.replace("$zone", f"'{zone}'")
+    if _SCOPE_REFERENCE.search(sql):
+        table = params["scope"]
+        if not _SCOPE_TABLE_NAME.match(table):
+            raise ValueError(f"not a scope table name: {table!r}")
+        sql = _SCOPE_REFERENCE.sub(f"temp.main.{table}", sql)
     names = set(_PARAMETER.findall(sql))
     return con.execute(sql, {k: v for k, v in params.items() if k in names} or None)
 
-SCOPE = """
+
+# The page's scope, read from `reviews` once (`$scope` is a temporary table of the page's
+# connection). Text, author and reply text stay in `reviews`: only the shown reviews need them.
+SCOPE_TABLE = """
+CREATE TEMPORARY TABLE $scope AS
 WITH scoped_sentiment AS (
     SELECT * FROM review_sentiment WHERE created_at >= $since AND created_at < $until
-), scoped_mentions AS (
+)
+SELECT r.review_id, r.source, r.location_id, r.rating, r.created_at, r.reply_at,
+       date_trunc('week', timezone($zone, r.created_at))::DATE AS week_start,
+       coalesce(r.rating <= 2, s.label = 'negative') AS negative,
+       (r.reply_text IS NOT NULL OR r.reply_at IS NOT NULL) AS replied,
+       s.score, s.label, coalesce(s.is_safety, false) AS is_safety,
+       s.review_id IS NOT NULL AS analysed
+FROM reviews r LEFT JOIN scoped_sentiment s USING (review_id)
+WHERE r.removed_at IS NULL
+  AND ($location::VARCHAR IS NULL OR r.location_id = $location::VARCHAR)
+  AND r.created_at >= $since AND r.created_at < $until
+"""
+
+DROP_SCOPE_TABLE = "DROP TABLE IF EXISTS $scope"
+
+# Queries narrow `[$since, $until)` to a part of the 12 weeks (this week, the quotes' times) to
+# read fewer analysis rows; `scoped` then holds the scope's reviews of that part.
+SCOPE = """
+WITH scoped_mentions AS (
     SELECT * FROM mentions WHERE created_at >= $since AND created_at < $until
 ), scoped_staff AS (
     SELECT * FROM staff_mentions WHERE created_at >= $since AND created_at < $until
-), scoped AS NOT MATERIALIZED (
-    SELECT r.review_id, r.source, r.location_id, r.author, r.rating, r.text, r.created_at,
-           r.reply_text, r.reply_at,
-           date_trunc('week', timezone($zone, r.created_at))::DATE AS week_start,
-           coalesce(r.rating <= 2, s.label = 'negative') AS negative,
-           (r.reply_text IS NOT NULL OR r.reply_at IS NOT NULL) AS replied,
-           s.score, s.label, coalesce(s.is_safety, false) AS is_safety,
-           s.review_id IS NOT NULL AS analysed
-    FROM reviews r LEFT JOIN scoped_sentiment s USING (review_id)
-    WHERE r.removed_at IS NULL
-      AND ($location::VARCHAR IS NULL OR r.location_id = $location::VARCHAR)
-      AND r.created_at >= $since AND r.created_at < $until
+), scoped AS (
+    SELECT * FROM $scope WHERE created_at >= $since AND created_at < $until
 )
 """
 
@@ -119,6 +149,14 @@ SELECT sc.*, c.themes, c.spans
 FROM scoped sc LEFT JOIN complaint_spans c USING (review_id)
 WHERE sc.review_id IN (SELECT unnest($ids::VARCHAR[]))
 ORDER BY sc.created_at, sc.review_id
+"""
+
+# The author and text of the reviews a page shows (listed, quoted, awaiting a reply), in one read
+# of `reviews`: the caller narrows [$since, $until) to their times.
+REVIEW_TEXTS = """
+SELECT review_id, author, text
+FROM reviews
+WHERE created_at >= $since AND created_at < $until AND review_id IN (SELECT unnest($ids::VARCHAR[]))
 """
 
 # The mentions of some of the week's reviews (those listed on the page).
