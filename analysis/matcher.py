@@ -214,24 +214,31 @@ class RulesIndex:
         self._rules = rules
         self._always = 0
         self._entries: list[tuple[int, int, re.Pattern[str], int]] = []
+        # Every expression needs at least the bit of its first literal set (always set when that set
+        # has no known literal): a text with none of these bits cannot match any expression, which
+        # rules out most clauses before looking at each expression.
+        self._first_bits = 0
         own = literals is None
         self._literals = LiteralBits() if literals is None else literals
         self._starts = self._literals.starts
         for index, regex in enumerate(rules.regexes):
             need, always = self._literals.add(regex)
             self._always |= always
+            self._first_bits |= need & -need
             self._entries.append((need, index, re.compile(regex, re.IGNORECASE), self._starts.add(regex)))
         if own:
             self._literals.build()
 
-    def _tries(self, text: str) -> Iterator[tuple[int, re.Pattern[str], int]]:
+    def _tries(self, text: str) -> list[tuple[int, re.Pattern[str], int]]:
         found = self._always | self._literals.found(text)
-        return ((index, regex, bit) for need, index, regex, bit in self._entries if found & need == need)
+        if not found & self._first_bits:
+            return []
+        return [(index, regex, bit) for need, index, regex, bit in self._entries if found & need == need]
 
     def may_match(self, text: str) -> bool:
         """False when no expression of the field can match `text` (so neither can `combined`)."""
         found = self._always | self._literals.found(text)
-        return any(found & need == need for need, *_ in self._entries)
+        return bool(found & self._first_bits) and any(found & need == need for need, *_ in self._entries)
 
     def find(self, text: str) -> tuple[int, re.Match[str]] | None:
         return self._starts.find(self._tries(text), text)

@@ -161,11 +161,21 @@ FROM reviews r LEFT JOIN review_sentiment s USING (review_id)
 WHERE $rescore OR s.review_id IS NULL OR s.content_hash <> r.content_hash OR s.analyzer_version <> $version
    OR s.created_at IS DISTINCT FROM r.created_at
 """
-_BATCH = """
-SELECT r.review_id, r.content_hash, r.text, r.rating, r.created_at
+# What the analysis reads of them, copied once in that order: `reviews` is stored in import order,
+# so reading each batch by joining it with `reviews` would scan the whole table once per batch (0.16 s
+# a batch at 1,000,000 reviews, on the cores the workers need). Read by a range of n, this copy is
+# pruned to the batch's rows. DuckDB keeps it on disk beyond the memory limit.
+_PENDING_TEXTS = """
+CREATE OR REPLACE TEMP TABLE pending_texts AS
+SELECT p.n, r.review_id, r.content_hash, r.text, r.rating, r.created_at
 FROM pending_analysis p JOIN reviews r USING (review_id)
-WHERE p.n > $after AND p.n <= $until
 ORDER BY p.n
+"""
+_BATCH = """
+SELECT review_id, content_hash, text, rating, created_at
+FROM pending_texts
+WHERE n > $after AND n <= $until
+ORDER BY n
 """
 
 
@@ -202,6 +212,7 @@ def analyze_pending(
             # The old rows go first (one pass over each table); every batch then only appends.
             for table in ("review_sentences", "mentions", "staff_mentions", "review_sentiment"):
                 con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM pending_analysis)")
+            con.execute(_PENDING_TEXTS)
             processes = workers if workers is not None else (os.cpu_count() or 1)
             if processes > 1 and total >= PARALLEL_MIN_REVIEWS:
                 results = _analyze_in_workers(con, total, processes, settings)
@@ -220,6 +231,7 @@ def analyze_pending(
             summary.flags_written = _recompute_flags(con, settings.timezone)
         _record_flags_zone(con, settings.timezone)
         con.execute("DROP TABLE pending_analysis")
+        con.execute("DROP TABLE IF EXISTS pending_texts")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
