@@ -170,16 +170,21 @@ def _csv_staging_sql(header: list[str], columns: Columns) -> str:
     raw = ", ".join(f"{sql_string(name)}, coalesce({col[name]}, '')" for name in header)
     return f"""
 CREATE OR REPLACE TEMP TABLE staging AS
-WITH numbered AS (
-    SELECT *, 2 + coalesce(sum(1 + breaks) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
-    FROM (SELECT *, length(whole) AS width, length(whole) - length(replace(whole, chr(10), '')) AS breaks
-          FROM (SELECT rowid AS k, *, concat_ws(',', {", ".join(all_cols)}) AS whole FROM rp_csv))
+WITH widths AS (
+    SELECT rowid AS k, length(whole) AS width, length(whole) - length(replace(whole, chr(10), '')) AS breaks
+    FROM (SELECT rowid, concat_ws(',', {", ".join(all_cols)}) AS whole FROM rp_csv)
+), lines AS (
+    -- A window over the row numbers alone: over whole rows, DuckDB would hold the file's text in
+    -- memory at once (an export of 1,000,000 reviews ran out of the jobs' 512MB).
+    SELECT k, width, breaks,
+           2 + coalesce(sum(1 + breaks) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+    FROM widths
 ), fields AS (
-    SELECT k, line, breaks, width, {", ".join(all_cols)},
+    SELECT n.k, n.line, n.breaks, n.width, {", ".join("c." + c for c in all_cols)},
         {mapped("text")} AS text_in, {mapped("rating")} AS rating_in, {mapped("date")} AS date_in,
         {mapped("reply_date")} AS reply_date_in, {mapped("reply")} AS reply_in, {mapped("author")} AS author_in,
         {mapped("question")} AS question_in, {mapped("id")} AS id_in, {mapped("location")} AS location_in
-    FROM numbered
+    FROM rp_csv c JOIN lines n ON n.k = c.rowid
 ), local AS (
     SELECT *, {_local_time("date_in")} AS date_local, {_local_time("reply_date_in")} AS reply_local FROM fields
 ), parsed AS (
@@ -237,10 +242,12 @@ def stage_csv(
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
     with declining_on_error(con):
         con.execute(MACROS)
+        # The reader's buffers default to 16 times the longest line allowed: 256MB each for a large
+        # file, more than the jobs' memory limit, and a 600 MB export then fell back to the Python parser.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE rp_csv AS SELECT * FROM read_csv(?, columns = {{{types}}}, header = true,"
             " delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, null_padding = false,"
-            " max_line_size = 16777216)", [str(path)],
+            " max_line_size = 16777216, buffer_size = 33554432)", [str(path)],
         )
         register_table(con, "rp_offsets", zone_offsets(tz))
         resolve_refs(con, resolve_location, _csv_location_sql(header, source.columns))
