@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from config import Settings
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-# Write-ahead log a writing connection may hold before DuckDB checkpoints on commit (see connect()).
-CHECKPOINT_THRESHOLD = "1GB"
 
 
 def list_migrations() -> list[tuple[int, str, str]]:
@@ -110,11 +108,6 @@ def connect(
         # database (larger work spills to disk instead).
         con.execute("SET memory_limit = ?", [memory_limit])
     if not read_only:
-        # DuckDB checkpoints whenever a commit leaves more than 16MB of write-ahead log: an import of
-        # many export files then rewrote the database's newest row groups after every file (half the
-        # time of importing 300,000 reviews in six files). A job commits as often as it must and
-        # checkpoints once, when its connection closes (or sooner past this much log).
-        con.execute("SET checkpoint_threshold = ?", [CHECKPOINT_THRESHOLD])
         try:
             migrate(con)
             if timezone is not None:

@@ -174,8 +174,8 @@ WITH widths AS (
     SELECT rowid AS k, length(whole) AS width, length(whole) - length(replace(whole, chr(10), '')) AS breaks
     FROM (SELECT rowid, concat_ws(',', {", ".join(all_cols)}) AS whole FROM rp_csv)
 ), lines AS (
-    -- A window over the row numbers alone: over whole rows, DuckDB would hold the file's text in
-    -- memory at once (an export of 1,000,000 reviews ran out of the jobs' 512MB).
+    -- A window over the row numbers alone: a window holds the rows it reads, and over whole rows
+    -- that would be the file's text at once.
     SELECT k, width, breaks,
            2 + coalesce(sum(1 + breaks) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
     FROM widths

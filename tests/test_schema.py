@@ -86,19 +86,3 @@ def test_a_job_connection_has_the_configured_memory_limit(settings):
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limit in ("286.1 MiB", "300.0 MB")
 
-
-def test_a_writing_connection_checkpoints_once_when_it_closes(tmp_path):
-    """An import of many files commits once per file; the database file is rewritten once, at the end."""
-    path = tmp_path / "rp.duckdb"
-    wal = tmp_path / "rp.duckdb.wal"
-    con = db.connect(path)
-    con.execute("CREATE TABLE bulk (s VARCHAR)")
-    sizes = []
-    for _ in range(3):  # each commit logs about 24MB, over DuckDB's default 16MB checkpoint threshold
-        con.execute("INSERT INTO bulk SELECT md5(i::VARCHAR) || repeat('x', 200) FROM range(100000) r(i)")
-        sizes.append(wal.stat().st_size if wal.exists() else 0)
-    assert sizes[0] < sizes[1] < sizes[2], "a commit checkpointed before the connection closed"
-    con.close()
-    assert not wal.exists()
-    with duckdb.connect(str(path), read_only=True) as reader:
-        assert reader.execute("SELECT count(*) FROM bulk").fetchone()[0] == 300_000
