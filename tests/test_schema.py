@@ -85,4 +85,3 @@ def test_a_job_connection_has_the_configured_memory_limit(settings):
     with db.open_job(settings.model_copy(update={"memory_limit": "300MB"})) as con:
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limit in ("286.1 MiB", "300.0 MB")
-
