@@ -177,5 +177,23 @@ def open_job(settings: "Settings", wait_seconds: float = 0):
     )
 
 
+@contextmanager
+def checkpoints_deferred(con: duckdb.DuckDBPyConnection, wal_bytes: int) -> Iterator[None]:
+    """Let committed writes gather up to `wal_bytes` in the write-ahead log before DuckDB checkpoints
+    them into the database file, then checkpoint once at the end.
+
+    DuckDB checkpoints after every 16 MB of log by default: after every commit of a large import,
+    rewriting the tables' newest row groups each time. Each commit is as durable either way (the log
+    is on disk); until the checkpoint its rows also sit in memory, so `wal_bytes` must stay well under
+    the job's memory limit.
+    """
+    con.execute("SET checkpoint_threshold = ?", [f"{int(wal_bytes)}B"])
+    try:
+        yield
+    finally:
+        con.execute("RESET checkpoint_threshold")
+        con.execute("CHECKPOINT")
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)

@@ -22,6 +22,7 @@ import duckdb
 import httpx
 
 from config import Settings, Source
+from db import checkpoints_deferred
 from errors import FetchError, ParseError, ReviewPulseError
 from ingest import bulk, fetch, formats, gbp_api
 from ingest.filecache import FileDigests, sha256_file
@@ -30,6 +31,9 @@ from ingest.model import Review
 from ingest.store import ImportResult, ImportTarget, record_outcome, save_import
 
 log = logging.getLogger("reviewpulse.collect")
+# A collect of many files checkpoints once 40 % of the memory limit is in the write-ahead log (a
+# 512MB limit: every ~200 MB) instead of after each large file (db.checkpoints_deferred).
+WAL_SHARE_OF_MEMORY = 0.4
 _UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -381,17 +385,24 @@ def collect_all(
     whole run; it is created (and closed) here unless `client` is given.
     """
     chosen = settings.sources if sources is None else sources
-    results = (collect_inbox(con, settings) if sources is None else []) + collect_paths(con, settings, chosen)
-    remote = [s for s in chosen if s.type == "gbp_api" or s.url is not None]
-    if not remote:
-        return results
-    policy = policy or fetch.FetchPolicy()
-    own_client = client is None
-    client = client or fetch.build_client(policy)
-    try:
-        results += collect_urls(con, settings, client, policy, remote)
-        results += collect_api(con, settings, client, policy, remote)
-    finally:
-        if own_client:
-            client.close()
+    with checkpoints_deferred(con, wal_limit(settings)):
+        results = (collect_inbox(con, settings) if sources is None else []) + collect_paths(con, settings, chosen)
+        remote = [s for s in chosen if s.type == "gbp_api" or s.url is not None]
+        if not remote:
+            return results
+        policy = policy or fetch.FetchPolicy()
+        own_client = client is None
+        client = client or fetch.build_client(policy)
+        try:
+            results += collect_urls(con, settings, client, policy, remote)
+            results += collect_api(con, settings, client, policy, remote)
+        finally:
+            if own_client:
+                client.close()
     return results
+
+
+def wal_limit(settings: Settings) -> int:
+    """How much committed import data may wait in the write-ahead log for one checkpoint: a share of
+    the job's memory limit, leaving the rest to the import being staged."""
+    return int(settings.memory_limit_bytes * WAL_SHARE_OF_MEMORY)
