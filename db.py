@@ -103,6 +103,7 @@ def connect(
             ) from None
         raise ReviewPulseError(f"{path}: cannot open the database: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # a long migration or query must not draw on the job's output
     if memory_limit is not None:
         # DuckDB caches up to 80 % of RAM by default; a job's memory should not grow with the
         # database (larger work spills to disk instead).

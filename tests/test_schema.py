@@ -85,3 +85,50 @@ def test_a_job_connection_has_the_configured_memory_limit(settings):
     with db.open_job(settings.model_copy(update={"memory_limit": "300MB"})) as con:
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert limit in ("286.1 MiB", "300.0 MB")
+
+
+def _compressions(con, table: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for column, compression in con.execute(
+        "SELECT column_name, compression FROM pragma_storage_info(?) WHERE segment_type IN ('VARCHAR', 'JSON')", [table]
+    ).fetchall():
+        found.setdefault(column, set()).add(compression)
+    return found
+
+
+def test_texts_are_stored_with_zstd_also_in_a_database_made_before(tmp_path, monkeypatch):
+    path = tmp_path / "rp.duckdb"
+    before = [m for m in db.list_migrations() if m[0] < 9]
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "list_migrations", lambda: before)
+        old = db.connect(path)
+    text = "Nobody answers the phone, and the front desk never called me back about my referral. " * 3
+    old.execute("INSERT INTO imports (import_id, source, source_type, origin, started_at, status)"
+                " VALUES (1, 'google', 'google', 'x.json', now(), 'ok')")
+    old.execute(
+        "INSERT INTO reviews SELECT 'google:' || i, 'google', CAST(i AS VARCHAR), 'main', 'Pat ' || i, 1 + i % 5,"
+        " $text || i, NULL, now(), now(), 'Sorry to hear this, please call us. ' || i, now(), md5(CAST(i AS VARCHAR)),"
+        " now(), now(), NULL, 1, 1, json_object('comment', $text || i) FROM range(5000) t(i)", {"text": text})
+    old.execute("INSERT INTO review_versions SELECT review_id, content_hash, rating, text, reply_text, updated_at, now(), 1"
+                " FROM reviews")
+    stored = {t: old.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("reviews", "review_versions")}
+    old.execute("CHECKPOINT")
+    assert "ZSTD" not in _compressions(old, "reviews")["text"]  # what DuckDB chose by itself
+    old.close()
+
+    upgraded = db.connect(path)
+    try:
+        upgraded.execute("CHECKPOINT")
+        for table, rows in stored.items():
+            assert upgraded.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows, table
+        reviews = _compressions(upgraded, "reviews")
+        assert reviews["text"] == reviews["reply_text"] == reviews["raw"] == {"ZSTD"}
+        versions = _compressions(upgraded, "review_versions")
+        assert versions["text"] == versions["reply_text"] == {"ZSTD"}
+        # The keys survived the copy.
+        with pytest.raises(duckdb.ConstraintException):
+            upgraded.execute("INSERT INTO reviews SELECT * FROM reviews LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            upgraded.execute("INSERT INTO review_versions SELECT * FROM review_versions LIMIT 1")
+    finally:
+        upgraded.close()
