@@ -164,8 +164,8 @@ QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY updated_at DESC NULLS
 """
 _INCOMING_ALL = "CREATE OR REPLACE TEMP VIEW incoming AS SELECT * EXCLUDE (seq) FROM staging"
 
-# New versions by an anti-join (incoming holds each review once): a hash join instead of a
-# conflict check per row.
+# New versions by an anti-join (incoming holds each review once). It is what keeps (review_id,
+# content_hash) unique: review_versions has no index (schema/0009_review_storage.sql).
 _MERGE = """
 
 INSERT INTO review_versions
