@@ -384,11 +384,13 @@ def build_table(n: int, results: dict) -> str:
     if min(ingest_json_ratio, ingest_csv_ratio) < 0.5:
         notes.append("- Ingest: both sides are timed until their rows are in the database file. The reference "
                      "loads one table of the file's columns; an import also checks and normalises every record (text "
-                     "cleaning, timestamps, locations, the SHA-256 content hash), merges it with what is stored and "
-                     "writes each review's text three times (`reviews.text`, the `raw` record kept for re-parsing, "
-                     "and the first row of `review_versions`), so its commit writes and compresses about three "
-                     "times the reference's bytes. The file is read once into a staging table and everything else is "
-                     "set-based SQL, one insert per table; Python reads only the records SQL cannot normalise.")
+                     "cleaning, timestamps, locations, the SHA-256 content hash), merges it with what is stored "
+                     "(through the natural key's index) and writes each review's text three times (`reviews.text`, "
+                     "the `raw` record kept for re-parsing, and the first row of `review_versions`, compressed with "
+                     "zstd), each file in a transaction of its own. The file is read once into a staging table and "
+                     "everything else is set-based SQL, one insert per table; Python reads only the records SQL "
+                     "cannot normalise. A collect checkpoints its files together, once 40 % of the memory limit is "
+                     "in the write-ahead log, and at its end.")
     declined = [*main.get("collect_declined", []), *csv_.get("declined", [])]
     if declined:
         notes.append(f"- Ingest: {len(declined)} export file(s) were read by the Python parser, the slow path, "
