@@ -259,14 +259,13 @@ class Service:
 
     def collect_inbox(self) -> None:
         """Job collect:inbox: import the files waiting in the inbox (if any), then analyze."""
-        from db import checkpoints_deferred
-        from ingest.collect import collect_inbox, list_inbox, wal_limit
+        from ingest.collect import checkpointing_in_bulk, collect_inbox, list_inbox
 
         if not list_inbox(self.settings.inbox_dir, INBOX_SETTLE_SECONDS):
             return  # nothing waiting: not even the lock is taken, so this can run every minute
 
         def work(con):
-            with checkpoints_deferred(con, wal_limit(self.settings)):
+            with checkpointing_in_bulk(con, self.settings):
                 results = collect_inbox(con, self.settings, INBOX_SETTLE_SECONDS)
             return results, _summarize_imports(results)
 

@@ -385,7 +385,7 @@ def collect_all(
     whole run; it is created (and closed) here unless `client` is given.
     """
     chosen = settings.sources if sources is None else sources
-    with checkpoints_deferred(con, wal_limit(settings)):
+    with checkpointing_in_bulk(con, settings):
         results = (collect_inbox(con, settings) if sources is None else []) + collect_paths(con, settings, chosen)
         remote = [s for s in chosen if s.type == "gbp_api" or s.url is not None]
         if not remote:
@@ -400,6 +400,11 @@ def collect_all(
             if own_client:
                 client.close()
     return results
+
+
+def checkpointing_in_bulk(con: duckdb.DuckDBPyConnection, settings: Settings):
+    """Around a collect's imports: their commits checkpoint together, up to wal_limit(settings)."""
+    return checkpoints_deferred(con, wal_limit(settings))
 
 
 def wal_limit(settings: Settings) -> int:
