@@ -13,11 +13,13 @@ time, and come back as Arrow tables.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -119,8 +121,27 @@ class _Tables:
     complaints: int
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cycle collector off for the duration (restored after).
+
+    Analysing a chunk allocates millions of small objects, none of them in cycles, and every few
+    thousand allocations the collector walks the analyzer's caches again: 13 % of the analysis time.
+    The chunk's objects are freed by reference counting; a cycle made meanwhile waits for the
+    collector's next run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def analyze_tables(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None, datetime | None]]) -> _Tables:
-    rows = analyze_rows(analyzer, reviews)
+    with _collection_paused():
+        rows = analyze_rows(analyzer, reviews)
     return _Tables(
         _table(rows.sentiment, SENTIMENT_SCHEMA), _table(rows.sentences, SENTENCE_SCHEMA),
         _table(rows.mentions, MENTION_SCHEMA), _table(rows.staff, STAFF_SCHEMA),

@@ -168,21 +168,26 @@ ORDER BY m.review_id, m.char_start, m.char_end, m.theme, m.polarity
 """
 
 # Per complaint and praise theme of the week: its reviews (`reviews`) and the first quotes, oldest
-# first, each with its spans and time: $quotes for complaints, $praise_quotes for praise.
+# first, each with its spans and time: $quotes for complaints, $praise_quotes for praise. The quotes
+# are chosen first and only their spans are gathered (a busy week has thousands of mentions).
 WEEK_THEMES = SCOPE + """
-, quoted AS (
-    SELECT m.theme, m.polarity, m.review_id, sc.created_at,
-           list([m.char_start, m.char_end] ORDER BY m.char_start, m.char_end) AS spans,
-           row_number() OVER (PARTITION BY m.theme, m.polarity ORDER BY sc.created_at, m.review_id) AS n,
-           count(*) OVER (PARTITION BY m.theme, m.polarity) AS reviews
+, week_mentions AS (
+    SELECT m.theme, m.polarity, m.review_id, sc.created_at, m.char_start, m.char_end
     FROM scoped_mentions m JOIN scoped sc USING (review_id)
     WHERE sc.week_start = $w0::DATE AND m.polarity IN ('complaint', 'praise')
-    GROUP BY m.theme, m.polarity, m.review_id, sc.created_at
+), ranked AS (
+    SELECT *,
+           row_number() OVER (PARTITION BY theme, polarity ORDER BY created_at, review_id) AS n,
+           count(*) OVER (PARTITION BY theme, polarity) AS reviews
+    FROM (SELECT DISTINCT theme, polarity, review_id, created_at FROM week_mentions)
+), quoted AS (
+    SELECT * FROM ranked WHERE n <= CASE polarity WHEN 'praise' THEN $praise_quotes ELSE $quotes END
 )
-SELECT theme, polarity, reviews, review_id, spans, created_at
-FROM quoted
-WHERE n <= CASE polarity WHEN 'praise' THEN $praise_quotes ELSE $quotes END
-ORDER BY theme, polarity, n
+SELECT q.theme, q.polarity, q.reviews, q.review_id,
+       list([w.char_start, w.char_end] ORDER BY w.char_start, w.char_end) AS spans, q.created_at
+FROM quoted q JOIN week_mentions w USING (theme, polarity, review_id)
+GROUP BY q.theme, q.polarity, q.reviews, q.review_id, q.created_at, q.n
+ORDER BY q.theme, q.polarity, q.n
 """
 
 WEEK_FLAGS = """
