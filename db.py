@@ -102,8 +102,7 @@ def connect(
                 "(a collect, analyze, report or serve job); try again when it has finished"
             ) from None
         raise ReviewPulseError(f"{path}: cannot open the database: {exc}") from None
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # a long migration or query must not draw on the job's output
+    apply_session_settings(con)
     if memory_limit is not None:
         # DuckDB caches up to 80 % of RAM by default; a job's memory should not grow with the
         # database (larger work spills to disk instead).
@@ -117,6 +116,21 @@ def connect(
             con.close()
             raise
     return con
+
+
+def apply_session_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """The settings every connection of a job has: instants in UTC, and no progress bar (a long
+    migration or query must not draw on the job's output)."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+
+
+def open_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to `con`'s database, with the same session settings (its own temp tables
+    and transactions; close it when done)."""
+    cursor = con.cursor()
+    apply_session_settings(cursor)
+    return cursor
 
 
 def save_timezone(con: duckdb.DuckDBPyConnection, zone: str) -> None:

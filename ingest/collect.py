@@ -25,10 +25,11 @@ from config import Settings, Source
 from db import checkpoints_deferred
 from errors import FetchError, ParseError, ReviewPulseError
 from ingest import bulk, fetch, formats, gbp_api
+from ingest.ahead import Staged, StagingAhead
 from ingest.filecache import FileDigests, sha256_file
 from ingest.summaries import save_summaries
 from ingest.model import Review
-from ingest.store import ImportResult, ImportTarget, record_outcome, save_import
+from ingest.store import FastStage, ImportResult, ImportTarget, record_outcome, save_import
 
 log = logging.getLogger("reviewpulse.collect")
 # A collect of many files checkpoints once 40 % of the memory limit is in the write-ahead log (a
@@ -75,27 +76,54 @@ def display_name(path: Path) -> str:
     return _UNSAFE_IN_NAME.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path.name)
 
 
+def describe_file(source: Source, path: Path, sha256: str | None = None) -> ImportTarget:
+    """The import target of an export file (its digest computed unless given); raises OSError when
+    the file cannot be read."""
+    with path.open("rb") as fp:
+        head = fp.read(8)
+    return ImportTarget(
+        source=source.name,
+        source_type=source.type,
+        platform=source.platform_name,
+        origin=str(path),
+        location_id=source.location,
+        sha256=sha256 or sha256_file(path),
+        size_bytes=path.stat().st_size,
+        snapshot=formats.is_snapshot(source, head),
+    )
+
+
+def build_file_stage(settings: Settings, source: Source, path: Path, target: ImportTarget) -> FastStage | None:
+    """The fast path (ingest.bulk) that stages this export file, or None when its type has none."""
+    return bulk.build_fast_stage(path, source=source, file=display_name(path), target=target,
+                                 resolve_location=build_location_resolver(settings, source), tz=settings.zone)
+
+
 def import_file(
-    con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path, sha256: str | None = None
+    con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path, sha256: str | None = None,
+    staged: Staged | None = None,
 ) -> ImportResult:
     """Parse and save one export file of `source` in one transaction; failures are recorded, not raised.
 
     `sha256`: the file's digest when the caller already has it (it is computed otherwise).
+    `staged`: the file's delivery when it was staged ahead (ingest.ahead); it is saved on the
+    connection that staged it, which is closed afterwards.
     """
+    if staged is not None:
+        try:
+            return _import_file(staged.con, settings, source, path, sha256, staged.stage)
+        finally:
+            staged.con.close()
+    return _import_file(con, settings, source, path, sha256)
+
+
+def _import_file(
+    con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path, sha256: str | None,
+    fast: FastStage | None = None,
+) -> ImportResult:
     name = display_name(path)
     try:
-        with path.open("rb") as fp:
-            head = fp.read(8)
-        target = ImportTarget(
-            source=source.name,
-            source_type=source.type,
-            platform=source.platform_name,
-            origin=str(path),
-            location_id=source.location,
-            sha256=sha256 or sha256_file(path),
-            size_bytes=path.stat().st_size,
-            snapshot=formats.is_snapshot(source, head),
-        )
+        target = describe_file(source, path, sha256)
     except OSError as exc:  # unreadable (permissions, vanished): a failed import, not a crash
         unreadable = ImportTarget(source.name, source.type, source.platform_name, str(path), source.location)
         return record_outcome(con, unreadable, "failed", describe_failure(exc, name))
@@ -105,8 +133,8 @@ def import_file(
         with path.open("rb") as fp:
             reviews = formats.parse(fp, file=name, source=source, tz=settings.zone)
             resolver = build_location_resolver(settings, source)
-            fast = bulk.build_fast_stage(path, source=source, file=name, target=target, resolve_location=resolver,
-                                         tz=settings.zone)
+            if fast is None:
+                fast = build_file_stage(settings, source, path, target)
             result = save_import(con, target, reviews, resolver, fast)
         with path.open("rb") as fp:
             record_summaries(con, source, target, fp, name, result.import_id)
@@ -237,10 +265,29 @@ def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
     """Import the files of every configured `path` source that were not imported before (by sha256).
 
     A file whose size and mtime are those recorded in `file_cache` is not read again: its digest
-    comes from there (ingest.filecache).
+    comes from there (ingest.filecache). While a file is saved, the next one is staged (ingest.ahead).
     """
-    results = []
     settings_changed = _settings_changed_at(settings)
+    candidates = list(_list_path_files(con, settings, sources))
+    results = []
+    with StagingAhead(con) as ahead:
+        for i, (source, path, digest) in enumerate(candidates):
+            if not _is_due(con, source, digest, settings_changed):
+                continue
+            # One staging at a time (a large file's takes much of the memory limit): this file's, then
+            # the next one's while this one is saved.
+            if not ahead.holds(path):
+                _stage_ahead(ahead, settings, source, path, digest)
+            staged = ahead.take(path)
+            following = next((c for c in candidates[i + 1:] if _is_due(con, c[0], c[2], settings_changed)), None)
+            if following is not None:
+                _stage_ahead(ahead, settings, *following)
+            results.append(import_file(con, settings, source, path, digest, staged))
+    return results
+
+
+def _list_path_files(con: duckdb.DuckDBPyConnection, settings: Settings, sources: list[Source] | None):
+    """(source, path, sha256) of every export file of the `path` sources, in order."""
     for source in sources if sources is not None else settings.sources:
         if source.path is None:
             continue
@@ -251,18 +298,29 @@ def collect_paths(con: duckdb.DuckDBPyConnection, settings: Settings, sources: l
             continue
         digests = FileDigests(con, source.name)
         for path in list_source_files(source):
-            digest = digests.digest(path)
-            imported, failed_at = con.execute(
-                "SELECT count(*) FILTER (status = 'ok'), max(finished_at) FILTER (status = 'failed')"
-                " FROM imports WHERE sha256 = ? AND source = ?",
-                [digest, source.name],
-            ).fetchone()
-            # A file that failed is tried again once the settings have changed (an alias added,
-            # a column mapping fixed), not on every run.
-            if imported or (failed_at is not None and (settings_changed is None or failed_at >= settings_changed)):
-                continue
-            results.append(import_file(con, settings, source, path, digest))
-    return results
+            yield source, path, digests.digest(path)
+
+
+def _is_due(con: duckdb.DuckDBPyConnection, source: Source, digest: str, settings_changed: datetime | None) -> bool:
+    """Whether a file of `source` with this content is to be imported: not imported yet, and not
+    failed since the settings last changed (an alias added, a column mapping fixed): a failed file is
+    tried again then, not on every run."""
+    imported, failed_at = con.execute(
+        "SELECT count(*) FILTER (status = 'ok'), max(finished_at) FILTER (status = 'failed')"
+        " FROM imports WHERE sha256 = ? AND source = ?",
+        [digest, source.name],
+    ).fetchone()
+    return not imported and (failed_at is None or (settings_changed is not None and failed_at < settings_changed))
+
+
+def _stage_ahead(ahead: StagingAhead, settings: Settings, source: Source, path: Path, digest: str) -> None:
+    """Start staging a file that is due next, when it has a fast path (its errors are left to its import)."""
+    try:
+        stage = build_file_stage(settings, source, path, describe_file(source, path, digest))
+    except OSError:
+        return
+    if stage is not None:
+        ahead.begin(path, stage)
 
 
 def _settings_changed_at(settings: Settings) -> datetime | None:
