@@ -1,8 +1,8 @@
 """Reading the next export file while the current one is saved.
 
 DuckDB reads and normalises an export file on one thread (a Google file is one JSON document), and
-merging and committing it leave that thread's work behind them: on a machine of two cores, a collect
-of many large files keeps one core idle much of the time. `StagingAhead` stages the next file's
+while a file is merged and committed nothing is read: on a machine of two cores, a collect of many
+large files keeps one core idle much of the time. `StagingAhead` stages the next file's
 delivery with ingest.bulk's fast path in a background thread, on a connection of its own (temp tables
 belong to a connection), while the caller saves the current one; that file is then saved on the
 connection that staged it. Files are still saved one at a time and in order, each in its own
