@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from analysis import sentiment
+from analysis.cache import RecurringCache
 from analysis.sentences import Span, split_clauses, split_sentences
 from analysis.staff import StaffMatcher
 from analysis.matcher import TaxonomyIndex, index_cues
@@ -104,17 +105,16 @@ class Analyzer:
         self.staff = StaffMatcher(staff)
         # What a clause's text alone decides (cue hits, theme hits), by clause text: the same short
         # clauses ("Highly recommend", "The staff were lovely") recur across thousands of reviews.
-        self._clause_cache: dict[str, tuple[sentiment.ClauseCues, list[ThemeHit]]] = {}
-        self._sentence_cache: dict[str, tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]] = {}
+        self._clause_cache: RecurringCache[str, tuple[sentiment.ClauseCues, list[ThemeHit]]] = RecurringCache(CLAUSE_CACHE_SIZE)
+        self._sentence_cache: RecurringCache[str, tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]] = (
+            RecurringCache(SENTENCE_CACHE_SIZE))
 
     def _read_clause(self, text: str) -> tuple[sentiment.ClauseCues, list[ThemeHit]]:
         found = self._clause_cache.get(text)
         if found is None:
             cues = sentiment.read_clause_cues(text, self.cues)
             found = cues, find_theme_hits(text, cues.vader_text, self.index.narrow(text, cues.vader_text))
-            if len(self._clause_cache) >= CLAUSE_CACHE_SIZE:
-                self._clause_cache.clear()
-            self._clause_cache[text] = found
+            self._clause_cache.put(text, found)
         return found
 
     def _read_sentence(self, text: str) -> tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]:
@@ -129,9 +129,7 @@ class Analyzer:
                 (span.start, span.end, span.text, *self._read_clause(span.text))
                 for span in split_clauses(text, Span(0, len(text), text))
             )
-            if len(self._sentence_cache) >= SENTENCE_CACHE_SIZE:
-                self._sentence_cache.clear()
-            self._sentence_cache[text] = found
+            self._sentence_cache.put(text, found)
         return found
 
     def analyze(self, text: str | None, rating: int | None = None) -> ReviewResult:

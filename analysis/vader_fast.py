@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 import string
 
+from analysis.cache import RecurringCache
+
 from vaderSentiment.vaderSentiment import (
     B_INCR,  # noqa: F401 - re-exported for readers comparing with the reference
     BOOSTER_DICT,
@@ -47,7 +49,7 @@ def _is_negation(word_lower: str) -> bool:
 class FastVader:
     """A drop-in for `SentimentIntensityAnalyzer` whose `polarity_scores` is several times faster.
 
-    Holds the lexicons and a cache of up to CACHE_SIZE scored texts (cleared when full); no other
+    Holds the lexicons and a cache of up to CACHE_SIZE scored texts (analysis/cache.py); no other
     state, so one instance per process is enough.
     """
 
@@ -58,8 +60,7 @@ class FastVader:
         # The reference walks the text one character at a time, so only one-character keys can match.
         self.emojis: dict[str, str] = {k: v for k, v in reference.emojis.items() if len(k) == 1}
         self._emoji_chars = frozenset(self.emojis)
-        self._cache: dict[str, dict[str, float]] = {}
-        self._cache_size = cache_size
+        self._cache: RecurringCache[str, dict[str, float]] = RecurringCache(cache_size)
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         """The neg/neu/pos/compound dict vaderSentiment gives for `text` (a new dict each call)."""
@@ -68,9 +69,7 @@ class FastVader:
             if not isinstance(text, str):
                 return self._reference.polarity_scores(text)
             cached = self._score(text)
-            if len(self._cache) >= self._cache_size:
-                self._cache.clear()
-            self._cache[text] = cached
+            self._cache.put(text, cached)
         return dict(cached)
 
     def compound(self, text: str) -> float:
