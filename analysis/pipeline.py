@@ -140,13 +140,16 @@ def _collection_paused() -> Iterator[None]:
 
 
 def analyze_tables(analyzer: Analyzer, reviews: Iterable[tuple[str, str, str | None, int | None, datetime | None]]) -> _Tables:
+    # The rows become Arrow tables with the collector still paused: transposing them allocates as
+    # many tuples again, and the collections that set off took two thirds of the time of making the
+    # tables (about 28 µs a review).
     with _collection_paused():
         rows = analyze_rows(analyzer, reviews)
-    return _Tables(
-        _table(rows.sentiment, SENTIMENT_SCHEMA), _table(rows.sentences, SENTENCE_SCHEMA),
-        _table(rows.mentions, MENTION_SCHEMA), _table(rows.staff, STAFF_SCHEMA),
-        sum(1 for m in rows.mentions if m[5] == "complaint"),
-    )
+        return _Tables(
+            _table(rows.sentiment, SENTIMENT_SCHEMA), _table(rows.sentences, SENTENCE_SCHEMA),
+            _table(rows.mentions, MENTION_SCHEMA), _table(rows.staff, STAFF_SCHEMA),
+            sum(1 for m in rows.mentions if m[5] == "complaint"),
+        )
 
 
 # One analyzer per worker process, built by the pool's initializer (the lexicon and taxonomy are
