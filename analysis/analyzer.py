@@ -7,6 +7,7 @@ of its inputs and is what both the database pipeline and `classify` call.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -78,18 +79,54 @@ def polarity_of(score: float) -> str:
     return "neutral"
 
 
-@dataclass(slots=True)
-class _Clause:
-    sentence_index: int
-    span: Span
+@dataclass(frozen=True, slots=True)
+class _ClauseReading:
+    """One clause of a sentence (offsets into the sentence) and what its text alone decides."""
+
+    start: int
+    end: int
     cues: sentiment.ClauseCues
-    hits: list[ThemeHit]
-    vader: float = 0.0
-    score: float = 0.0
+    hits: tuple[ThemeHit, ...]
+    complaint: bool  # a theme's complaint cue fired
+    praise: bool  # a theme's praise cue fired
 
     @property
     def complains(self) -> bool:
-        return self.cues.complaint_rule is not None or any(h.kind == "complaint" for h in self.hits)
+        return self.cues.complaint_rule is not None or self.complaint
+
+
+@dataclass(frozen=True, slots=True)
+class _ScoredSentence:
+    """A sentence's scores and mentions (offsets into the sentence), for one value of "the review complains"."""
+
+    clause_scores: tuple[float, ...]
+    vader: float
+    score: float
+    label: str
+    mentions: tuple[tuple[int, int, str, str, float, str], ...]  # start, end, theme, polarity, score, rule
+
+
+class _SentenceReading:
+    """What a sentence's text alone decides (its clauses, cue and theme hits), and its scores.
+
+    A clause's score depends on its sentence and on one fact about the rest of the review, whether
+    the review states a complaint anywhere (courtesy words are then ignored), so each sentence is
+    scored at most twice, whatever the number of reviews it recurs in.
+    """
+
+    __slots__ = ("clauses", "complains", "counterfactual", "_scored")
+
+    def __init__(self, clauses: tuple[_ClauseReading, ...]):
+        self.clauses = clauses
+        self.complains = any(c.complains for c in clauses)
+        self.counterfactual = any(c.cues.counterfactual for c in clauses)
+        self._scored: list[_ScoredSentence | None] = [None, None]
+
+    def scored(self, text: str, review_complains: bool, analyzer: Analyzer) -> _ScoredSentence:
+        found = self._scored[review_complains]
+        if found is None:
+            found = self._scored[review_complains] = analyzer._score_sentence(text, self, review_complains)
+        return found
 
 
 class Analyzer:
@@ -106,8 +143,7 @@ class Analyzer:
         # What a clause's text alone decides (cue hits, theme hits), by clause text: the same short
         # clauses ("Highly recommend", "The staff were lovely") recur across thousands of reviews.
         self._clause_cache: RecurringCache[str, tuple[sentiment.ClauseCues, list[ThemeHit]]] = RecurringCache(CLAUSE_CACHE_SIZE)
-        self._sentence_cache: RecurringCache[str, tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]] = (
-            RecurringCache(SENTENCE_CACHE_SIZE))
+        self._sentence_cache: RecurringCache[str, _SentenceReading] = RecurringCache(SENTENCE_CACHE_SIZE)
 
     def _read_clause(self, text: str) -> tuple[sentiment.ClauseCues, list[ThemeHit]]:
         found = self._clause_cache.get(text)
@@ -117,20 +153,56 @@ class Analyzer:
             self._clause_cache.put(text, found)
         return found
 
-    def _read_sentence(self, text: str) -> tuple[tuple[int, int, str, sentiment.ClauseCues, list[ThemeHit]], ...]:
-        """A sentence's clauses (offsets into the sentence) with their readings, cached by sentence text.
+    def _read_sentence(self, text: str) -> _SentenceReading:
+        """A sentence's clauses (offsets into the sentence) with their readings, cached by sentence text
+        with the scores given to it so far (see `_SentenceReading`).
 
         Splitting a sentence into clauses depends on its text alone, so the offsets only shift with
-        where the sentence starts in a review.
+        where the sentence starts in a review. So does the counterfactual contrast, which stays inside
+        a sentence.
         """
         found = self._sentence_cache.get(text)
         if found is None:
-            found = tuple(
-                (span.start, span.end, span.text, *self._read_clause(span.text))
-                for span in split_clauses(text, Span(0, len(text), text))
-            )
+            clauses = []
+            for span in split_clauses(text, Span(0, len(text), text)):
+                cues, hits = self._read_clause(span.text)
+                kinds = {h.kind for h in hits}
+                clauses.append(_ClauseReading(span.start, span.end, cues, tuple(hits), "complaint" in kinds, "praise" in kinds))
+            # "I would have given 5 stars, but ..." : what follows the counterfactual is its complaint.
+            for i, (before, after) in enumerate(zip(clauses, clauses[1:]), start=1):
+                if before.cues.counterfactual and not after.cues.counterfactual and after.cues.complaint_rule is None:
+                    clauses[i] = dataclasses.replace(
+                        after, cues=sentiment.ClauseCues(after.cues.vader_text, "counterfactual contrast", False))
+            found = _SentenceReading(tuple(clauses))
             self._sentence_cache.put(text, found)
         return found
+
+    def _score_sentence(self, text: str, reading: _SentenceReading, review_complains: bool) -> _ScoredSentence:
+        """Score a sentence's clauses and the sentence, and name its theme mentions (one per theme and polarity)."""
+        scored = [
+            sentiment.score_clause(self.vader, c.cues, complaint=c.complaint, praise=c.praise,
+                                   review_complains=review_complains, cues=self.cues)
+            for c in reading.clauses
+        ]
+        scores = tuple(score for _, score in scored)
+        only = reading.clauses[0]
+        if len(reading.clauses) == 1 and only.start == 0 and only.end == len(text) and only.cues.vader_text == text:
+            vader = scored[0][0]
+        else:
+            vader = self.vader.polarity_scores(text)["compound"]
+        negative = [s for s in scores if s <= -sentiment.POLAR]
+        score = min(negative) if negative else max(scores, key=abs)
+        mentions = []
+        seen: set[tuple[str, str]] = set()
+        for clause, clause_score in zip(reading.clauses, scores):
+            for hit in clause.hits:
+                polarity = hit.kind if hit.kind != "topic" else polarity_of(clause_score)
+                if (hit.theme, polarity) in seen:  # one mention per sentence, theme and polarity
+                    continue
+                seen.add((hit.theme, polarity))
+                rule = hit.rule if hit.kind != "topic" else f"{hit.rule} (+clause sentiment)"
+                mentions.append((clause.start, clause.end, hit.theme, polarity, round(clause_score, 4), rule))
+        return _ScoredSentence(scores, vader, round(score, 4), sentiment.label_score(score), tuple(mentions))
 
     def analyze(self, text: str | None, rating: int | None = None) -> ReviewResult:
         """Analyse one review; a review without text is scored from its stars alone."""
@@ -141,27 +213,20 @@ class Analyzer:
             return ReviewResult(None, stars, sentiment.label_score(stars), False, False, False)
         cues = self.cues
         sentences = split_sentences(text)
-        clauses: list[_Clause] = []
-        for index, sentence in enumerate(sentences):
-            base = sentence.start
-            for start, end, clause_text, clause_cues, hits in self._read_sentence(sentence.text):
-                clauses.append(_Clause(index, Span(base + start, base + end, clause_text), clause_cues, hits))
-        # "I would have given 5 stars, but ..." : what follows the counterfactual is its complaint.
-        for before, after in zip(clauses, clauses[1:]):
-            if before.cues.counterfactual and after.sentence_index == before.sentence_index and not after.cues.counterfactual:
-                if after.cues.complaint_rule is None:
-                    after.cues = sentiment.ClauseCues(after.cues.vader_text, "counterfactual contrast", False)
-        review_complains = any(c.complains for c in clauses)
-        for clause in clauses:
-            kinds = {h.kind for h in clause.hits}
-            clause.vader, clause.score = sentiment.score_clause(
-                self.vader, clause.cues, complaint="complaint" in kinds, praise="praise" in kinds,
-                review_complains=review_complains, cues=cues,
-            )
+        readings = [self._read_sentence(s.text) for s in sentences]
+        review_complains = any(r.complains for r in readings)
+        scored = [r.scored(s.text, review_complains, self) for s, r in zip(sentences, readings)]
         combined = sentiment.combine_review(
-            [c.score for c in clauses], rating=rating, complains=review_complains,
-            counterfactual=any(c.cues.counterfactual for c in clauses),
+            [score for sentence in scored for score in sentence.clause_scores], rating=rating,
+            complains=review_complains, counterfactual=any(r.counterfactual for r in readings),
         )
+        sentence_results = []
+        mentions = []
+        for index, (span, sentence) in enumerate(zip(sentences, scored)):
+            base = span.start
+            sentence_results.append(SentenceResult(index, base, span.end, sentence.vader, sentence.score, sentence.label))
+            for start, end, theme, polarity, score, rule in sentence.mentions:
+                mentions.append(MentionResult(index, base + start, base + end, theme, polarity, score, rule))
         return ReviewResult(
             vader_compound=self.vader.polarity_scores(text)["compound"],
             score=combined.score,
@@ -169,52 +234,28 @@ class Analyzer:
             is_mixed=combined.is_mixed,
             is_safety=cues["safety"].any(text),
             is_non_informative=bool(cues["non_informative"].combined and cues["non_informative"].combined.fullmatch(text.strip())),
-            sentences=self._sentences(text, sentences, clauses),
-            mentions=self._mentions(clauses),
-            staff=self._staff(text, sentences, clauses),
+            sentences=sentence_results,
+            mentions=mentions,
+            staff=self._staff(text, sentences, readings, scored),
         )
 
-    def _sentences(self, text: str, sentences: list[Span], clauses: list[_Clause]) -> list[SentenceResult]:
-        results = []
-        by_sentence: list[list[_Clause]] = [[] for _ in sentences]
-        for clause in clauses:
-            by_sentence[clause.sentence_index].append(clause)
-        for index, span in enumerate(sentences):
-            own = by_sentence[index]
-            if len(own) == 1 and own[0].span == span and own[0].cues.vader_text == span.text:
-                vader = own[0].vader
-            else:
-                vader = self.vader.polarity_scores(span.text)["compound"]
-            scores = [c.score for c in own]
-            negative = [s for s in scores if s <= -sentiment.POLAR]
-            score = min(negative) if negative else (max(scores, key=abs) if scores else 0.0)
-            results.append(SentenceResult(index, span.start, span.end, vader, round(score, 4), sentiment.label_score(score)))
-        return results
-
-    def _mentions(self, clauses: list[_Clause]) -> list[MentionResult]:
-        mentions = []
-        seen: set[tuple[int, str, str]] = set()
-        for clause in clauses:
-            for hit in clause.hits:
-                polarity = hit.kind if hit.kind != "topic" else polarity_of(clause.score)
-                key = (clause.sentence_index, hit.theme, polarity)
-                if key in seen:  # one mention per sentence, theme and polarity
-                    continue
-                seen.add(key)
-                rule = hit.rule if hit.kind != "topic" else f"{hit.rule} (+clause sentiment)"
-                mentions.append(
-                    MentionResult(clause.sentence_index, clause.span.start, clause.span.end, hit.theme, polarity, round(clause.score, 4), rule)
-                )
-        return mentions
-
-    def _staff(self, text: str, sentences: list[Span], clauses: list[_Clause]) -> list[StaffResult]:
+    def _staff(
+        self, text: str, sentences: list[Span], readings: list[_SentenceReading], scored: list[_ScoredSentence]
+    ) -> list[StaffResult]:
+        """The staff named in `text`, each with the sentiment of the clause that names them."""
         results = []
         for hit in self.staff.find(text):
-            clause = next((c for c in clauses if c.span.start <= hit.start < c.span.end), None)
-            if clause is None:
+            found = next(
+                ((index, score) for index, (span, reading, sentence) in enumerate(zip(sentences, readings, scored))
+                 for clause, score in zip(reading.clauses, sentence.clause_scores)
+                 if span.start + clause.start <= hit.start < span.start + clause.end),
+                None,
+            )
+            if found is None:
                 continue
+            index, score = found
             results.append(
-                StaffResult(hit.staff_name, hit.role, hit.matched_text, clause.sentence_index, hit.start, hit.end,
-                            polarity_of(clause.score), round(clause.score, 4))
+                StaffResult(hit.staff_name, hit.role, hit.matched_text, index, hit.start, hit.end,
+                            polarity_of(score), round(score, 4))
             )
         return results

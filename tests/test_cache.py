@@ -62,3 +62,18 @@ def test_analysis_with_caches_that_overflow_all_the_time_is_unchanged():
     tiny.vader = FastVader(cache_size=8)
     assert [tiny.analyze(t, r) for t, r in reviews] == [roomy.analyze(t, r) for t, r in reviews]
     assert len(tiny._sentence_cache) <= 8 and len(tiny._clause_cache) <= 8
+
+
+def test_a_recurring_sentence_is_scored_for_the_review_it_is_in():
+    """Courtesy words count only in a review without a complaint: the cached sentence is scored for each kind."""
+    taxonomy = load_taxonomy()
+    polite = "Thank you so much, please keep it up."
+    alone = polite
+    with_complaint = f"{polite} They never call back."
+    shared = Analyzer(taxonomy)
+    results = [shared.analyze(t) for t in (alone, with_complaint, alone, with_complaint)]
+    assert results == [Analyzer(taxonomy).analyze(t) for t in (alone, with_complaint, alone, with_complaint)]
+    first_alone, first_complaining = results[0].sentences[0], results[1].sentences[0]
+    assert first_alone.score > 0.2  # thanked: praise
+    assert first_complaining.score < first_alone.score  # the same words, courtesy ignored in a complaint
+    assert results[1].label in ("negative", "mixed")

@@ -306,7 +306,8 @@ def test_sentence_cache_gives_the_clauses_split_in_place():
     for text in texts * 2:
         for sentence in split_sentences(text):
             repeated += sentence.text in analyzer._sentence_cache
-            cached = [(sentence.start + s, sentence.start + e, t) for s, e, t, *_ in analyzer._read_sentence(sentence.text)]
+            cached = [(sentence.start + c.start, sentence.start + c.end, sentence.text[c.start:c.end])
+                      for c in analyzer._read_sentence(sentence.text).clauses]
             assert cached == [(c.start, c.end, c.text) for c in split_clauses(text, sentence)], (text, sentence)
     assert repeated > len(texts)
 
