@@ -7,9 +7,8 @@ of its inputs and is what both the database pipeline and `classify` call.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analysis import sentiment
 from analysis.cache import RecurringCache
@@ -111,22 +110,17 @@ class _SentenceReading:
 
     A clause's score depends on its sentence and on one fact about the rest of the review, whether
     the review states a complaint anywhere (courtesy words are then ignored), so each sentence is
-    scored at most twice, whatever the number of reviews it recurs in.
+    scored at most twice, whatever the number of reviews it recurs in: `scored[review_complains]`,
+    filled by `Analyzer._scored` when first needed.
     """
 
-    __slots__ = ("clauses", "complains", "counterfactual", "_scored")
+    __slots__ = ("clauses", "complains", "counterfactual", "scored")
 
     def __init__(self, clauses: tuple[_ClauseReading, ...]):
         self.clauses = clauses
         self.complains = any(c.complains for c in clauses)
         self.counterfactual = any(c.cues.counterfactual for c in clauses)
-        self._scored: list[_ScoredSentence | None] = [None, None]
-
-    def scored(self, text: str, review_complains: bool, analyzer: Analyzer) -> _ScoredSentence:
-        found = self._scored[review_complains]
-        if found is None:
-            found = self._scored[review_complains] = analyzer._score_sentence(text, self, review_complains)
-        return found
+        self.scored: list[_ScoredSentence | None] = [None, None]
 
 
 class Analyzer:
@@ -171,10 +165,17 @@ class Analyzer:
             # "I would have given 5 stars, but ..." : what follows the counterfactual is its complaint.
             for i, (before, after) in enumerate(zip(clauses, clauses[1:]), start=1):
                 if before.cues.counterfactual and not after.cues.counterfactual and after.cues.complaint_rule is None:
-                    clauses[i] = dataclasses.replace(
+                    clauses[i] = replace(
                         after, cues=sentiment.ClauseCues(after.cues.vader_text, "counterfactual contrast", False))
             found = _SentenceReading(tuple(clauses))
             self._sentence_cache.put(text, found)
+        return found
+
+    def _scored(self, text: str, reading: _SentenceReading, review_complains: bool) -> _ScoredSentence:
+        """The sentence's scores in a review that does or does not complain, scored once and kept with its reading."""
+        found = reading.scored[review_complains]
+        if found is None:
+            found = reading.scored[review_complains] = self._score_sentence(text, reading, review_complains)
         return found
 
     def _score_sentence(self, text: str, reading: _SentenceReading, review_complains: bool) -> _ScoredSentence:
@@ -215,7 +216,7 @@ class Analyzer:
         sentences = split_sentences(text)
         readings = [self._read_sentence(s.text) for s in sentences]
         review_complains = any(r.complains for r in readings)
-        scored = [r.scored(s.text, review_complains, self) for s, r in zip(sentences, readings)]
+        scored = [self._scored(s.text, r, review_complains) for s, r in zip(sentences, readings)]
         combined = sentiment.combine_review(
             [score for sentence in scored for score in sentence.clause_scores], rating=rating,
             complains=review_complains, counterfactual=any(r.counterfactual for r in readings),
@@ -243,14 +244,17 @@ class Analyzer:
         self, text: str, sentences: list[Span], readings: list[_SentenceReading], scored: list[_ScoredSentence]
     ) -> list[StaffResult]:
         """The staff named in `text`, each with the sentiment of the clause that names them."""
+        hits = self.staff.find(text)
+        if not hits:
+            return []
+        clauses = [  # (start, end) in the text, sentence index, score
+            (span.start + clause.start, span.start + clause.end, index, score)
+            for index, (span, reading, sentence) in enumerate(zip(sentences, readings, scored))
+            for clause, score in zip(reading.clauses, sentence.clause_scores)
+        ]
         results = []
-        for hit in self.staff.find(text):
-            found = next(
-                ((index, score) for index, (span, reading, sentence) in enumerate(zip(sentences, readings, scored))
-                 for clause, score in zip(reading.clauses, sentence.clause_scores)
-                 if span.start + clause.start <= hit.start < span.start + clause.end),
-                None,
-            )
+        for hit in hits:
+            found = next(((index, score) for start, end, index, score in clauses if start <= hit.start < end), None)
             if found is None:
                 continue
             index, score = found
