@@ -97,6 +97,27 @@ def zone_offsets(tz: tzinfo) -> pa.Table:
     return pa.table({"day": pa.array(days, pa.int32()).view(pa.date32()), "minutes": pa.array(minutes, pa.int32())})
 
 
+@functools.lru_cache(maxsize=8)
+def zone_hour_offsets(tz: tzinfo) -> pa.Table:
+    """(local hour, UTC offset in minutes) for the hours of 1990-2100 that `zone_offsets` leaves out
+    (the days around a change of offset) in which every naive local time has one offset, whichever
+    fold: all but the hours a change falls in, its repeated or missing times. Python's offset at both
+    ends of an hour, with either fold, is the same only when no change falls inside it (changes are
+    months apart), so those four readings decide."""
+    steady = [date(1989, 12, 31), *zone_offsets(tz).column("day").to_pylist(), date(2101, 1, 1)]
+    hours, minutes = [], []
+    for before, after in zip(steady, steady[1:]):
+        for gap in range(1, (after - before).days):  # the days between two steady ones
+            day = before + timedelta(days=gap)
+            for hour in range(24):
+                start, end = datetime.combine(day, time(hour), tz), datetime.combine(day, time(hour, 59, 59, 999999), tz)
+                offsets = {t.replace(fold=fold).utcoffset() for t in (start, end) for fold in (0, 1)}
+                if len(offsets) == 1:
+                    hours.append(start.replace(tzinfo=None))
+                    minutes.append(int(offsets.pop().total_seconds() // 60))
+    return pa.table({"hour": pa.array(hours, pa.timestamp("us")), "minutes": pa.array(minutes, pa.int32())})
+
+
 def scan_csv_lines(path: Path) -> tuple[int, bool]:
     """(physical lines as Python's csv module counts them, whether the bytes look safe for DuckDB).
 
@@ -189,11 +210,14 @@ WITH widths AS (
     SELECT *, {_local_time("date_in")} AS date_local, {_local_time("reply_date_in")} AS reply_local FROM fields
 ), parsed AS (
     -- Naive times in the practice's zone: UTC by Python's own offset of that day (rp_offsets holds
-    -- only the days without a daylight-saving change near them; the others go to the Python parser).
-    SELECT l.*, timezone('UTC', date_local - to_minutes(o1.minutes)) AS created,
-           timezone('UTC', reply_local - to_minutes(o2.minutes)) AS replied
+    -- the days without a daylight-saving change near them) or, on the days around a change, of that
+    -- hour (rp_hour_offsets: all but the hours the change falls in, which go to the Python parser).
+    SELECT l.*, timezone('UTC', date_local - to_minutes(coalesce(o1.minutes, h1.minutes))) AS created,
+           timezone('UTC', reply_local - to_minutes(coalesce(o2.minutes, h2.minutes))) AS replied
     FROM local l LEFT JOIN rp_offsets o1 ON o1.day = CAST(date_local AS DATE)
+                 LEFT JOIN rp_hour_offsets h1 ON h1.hour = date_trunc('hour', date_local)
                  LEFT JOIN rp_offsets o2 ON o2.day = CAST(reply_local AS DATE)
+                 LEFT JOIN rp_hour_offsets h2 ON h2.hour = date_trunc('hour', reply_local)
 ), records AS (
 SELECT k, line, breaks, width,
     nullif(id_in, '') AS source_review_id, nullif(location_in, '') AS location_ref, nullif(author_in, '') AS author,
@@ -250,6 +274,7 @@ def stage_csv(
             " max_line_size = 16777216, buffer_size = 33554432)", [str(path)],
         )
         register_table(con, "rp_offsets", zone_offsets(tz))
+        register_table(con, "rp_hour_offsets", zone_hour_offsets(tz))
         resolve_refs(con, resolve_location, _csv_location_sql(header, source.columns))
         con.execute(_csv_staging_sql(header, source.columns), {"platform": target.platform, "seen": seen_at})
         rows, breaks = con.execute("SELECT count(*), coalesce(sum(rp_breaks), 0) FROM staging").fetchone()

@@ -106,7 +106,7 @@ def declining_on_error(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what a fast path left behind (after it gave up, or once the import is merged)."""
-    con.execute("DROP TABLE IF EXISTS rp_document; DROP TABLE IF EXISTS rp_csv; DROP TABLE IF EXISTS rp_offsets; DROP TABLE IF EXISTS rp_elements; DROP TABLE IF EXISTS rp_shapes;"
+    con.execute("DROP TABLE IF EXISTS rp_document; DROP TABLE IF EXISTS rp_csv; DROP TABLE IF EXISTS rp_offsets; DROP TABLE IF EXISTS rp_hour_offsets; DROP TABLE IF EXISTS rp_elements; DROP TABLE IF EXISTS rp_shapes;"
                 " DROP TABLE IF EXISTS rp_records; DROP TABLE IF EXISTS rp_locations;"
                 " DROP TABLE IF EXISTS rp_irregular")
 

@@ -402,6 +402,61 @@ def test_zone_offsets_are_pythons_own_offsets_on_every_steady_day(zone):
         day += timedelta(days=1)
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"])
+def test_zone_hour_offsets_cover_every_hour_around_a_change_but_the_one_it_falls_in(zone):
+    tz = ZoneInfo(zone)
+    steady_days = set(bulk_csv.zone_offsets(tz).column("day").to_pylist())
+    table = bulk_csv.zone_hour_offsets(tz)
+    hours = dict(zip(table.column("hour").to_pylist(), table.column("minutes").to_pylist()))
+
+    def offsets(hour: datetime, minutes: range) -> set[timedelta]:
+        return {(hour + timedelta(minutes=m, seconds=s)).replace(tzinfo=tz, fold=fold).utcoffset()
+                for m in minutes for s in (0, 59) for fold in (0, 1)}
+
+    assert not {hour.date() for hour in hours} & steady_days
+    for hour, minutes in hours.items():
+        assert offsets(hour, range(0, 60, 7)) | offsets(hour, range(59, 60)) == {timedelta(minutes=minutes)}, hour
+    left_out = [datetime.combine(day, time(h)) for day in {hour.date() for hour in hours} for h in range(24)
+                if datetime.combine(day, time(h)) not in hours]
+    for hour in left_out:  # a change falls in it: some of its times are repeated or missing
+        assert len(offsets(hour, range(60))) > 1, hour
+    changes_a_year = {"Asia/Kolkata": 0}.get(zone, 2)
+    assert len(left_out) >= changes_a_year * 100  # one hour or more a change, 1990-2100
+    assert len(hours) >= changes_a_year * 111 * 2 * 23
+
+
+def test_csv_dates_on_the_days_of_a_change_import_in_sql_and_identically(tmp_path, monkeypatch):
+    location = generate.build_locations(1)[0]
+    dates = ["2025-03-08 22:15:00", "2025-03-09 01:59:59", "2025-03-09 02:30:00", "2025-03-09 03:00:00",
+             "2025-03-09 23:59:00", "2025-11-01 23:00:00", "2025-11-02 00:59:59", "2025-11-02 01:00:00",
+             "2025-11-02 01:59:59", "2025-11-02 02:00:00", "2025-11-02 18:45:00", "2025-11-03 08:00:00"]
+    lines = [",".join(generate.CSV_COLUMNS)]
+    lines += [f"id{i},{location.name},Ana B.,4,{day},Seen on time.,Thanks.,{dates[-1 - i]}" for i, day in enumerate(dates)]
+    python_rows = []
+    original = bulk_csv.append_rows
+
+    def append_python_rows(con, rows, **kwargs):
+        python_rows.append(original(con, rows, **kwargs))
+        return python_rows[-1]
+
+    monkeypatch.setattr(bulk_csv, "append_rows", append_python_rows)
+
+    def settings_for(run, delivery):
+        folder = tmp_path / run
+        (folder / "exports" / "csv").mkdir(parents=True)
+        (folder / "exports" / "csv" / "reviews.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (folder / "reviewpulse.toml").write_text(
+            GENERATED_CONFIG.format(name=location.name, google_id=location.google_id), encoding="utf-8")
+        return load_settings(folder / "reviewpulse.toml", environ={})
+
+    fast, reference, spy = collect_both(monkeypatch, settings_for)
+    assert_same(fast, reference)
+    assert spy.outcomes["reviews.csv"] == "fast"
+    # Only the rows with a repeated (01:00-01:59 on 2 November) or missing (02:00-02:59 on 9 March) time,
+    # as a review or a reply date, are read by the Python parser.
+    assert python_rows == [6]
+
+
 @pytest.mark.parametrize(("content", "safe"), [
     (b'a,b\r\n1,"x\r\ny"\r\n', True),
     (b'a,b\n1,"he said ""hi"" to me"\n', True),
