@@ -97,24 +97,34 @@ def zone_offsets(tz: tzinfo) -> pa.Table:
     return pa.table({"day": pa.array(days, pa.int32()).view(pa.date32()), "minutes": pa.array(minutes, pa.int32())})
 
 
+def _steady_offset(tz: tzinfo, first: datetime, last: datetime) -> timedelta | None:
+    """The one UTC offset Python gives every naive time from `first` to `last` whichever fold, or None
+    when a change falls between them. Reading both ends with either fold is enough: changes of offset
+    are months apart, so at most one falls between them, and then the ends or the folds disagree."""
+    offsets = {tz.utcoffset(t.replace(fold=fold)) for t in (first, last) for fold in (0, 1)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
 @functools.lru_cache(maxsize=8)
 def zone_hour_offsets(tz: tzinfo) -> pa.Table:
     """(local hour, UTC offset in minutes) for the hours of 1990-2100 that `zone_offsets` leaves out
     (the days around a change of offset) in which every naive local time has one offset, whichever
-    fold: all but the hours a change falls in, its repeated or missing times. Python's offset at both
-    ends of an hour, with either fold, is the same only when no change falls inside it (changes are
-    months apart), so those four readings decide."""
-    steady = [date(1989, 12, 31), *zone_offsets(tz).column("day").to_pylist(), date(2101, 1, 1)]
+    fold: all but the hours a change falls in, with its repeated or missing times."""
+    epoch = date(1970, 1, 1)
+    days = zone_offsets(tz).column("day").cast(pa.int32()).to_pylist()  # days since the epoch
+    steady = [(date(1989, 12, 31) - epoch).days, *days, (date(2101, 1, 1) - epoch).days]
     hours, minutes = [], []
-    for before, after in zip(steady, steady[1:]):
-        for gap in range(1, (after - before).days):  # the days between two steady ones
-            day = before + timedelta(days=gap)
+    gaps = [(before, after) for before, after in zip(steady, steady[1:]) if after - before > 1]
+    for before, after in gaps:
+        for number in range(before + 1, after):  # the days between two steady ones
+            midnight = datetime.combine(epoch + timedelta(days=number), time())
+            whole_day = _steady_offset(tz, midnight, midnight + timedelta(days=1, microseconds=-1))
             for hour in range(24):
-                start, end = datetime.combine(day, time(hour), tz), datetime.combine(day, time(hour, 59, 59, 999999), tz)
-                offsets = {t.replace(fold=fold).utcoffset() for t in (start, end) for fold in (0, 1)}
-                if len(offsets) == 1:
-                    hours.append(start.replace(tzinfo=None))
-                    minutes.append(int(offsets.pop().total_seconds() // 60))
+                start = midnight + timedelta(hours=hour)
+                offset = whole_day if whole_day is not None else _steady_offset(tz, start, start + timedelta(hours=1, microseconds=-1))
+                if offset is not None:
+                    hours.append(start)
+                    minutes.append(int(offset.total_seconds() // 60))
     return pa.table({"hour": pa.array(hours, pa.timestamp("us")), "minutes": pa.array(minutes, pa.int32())})
 
 
