@@ -5,8 +5,9 @@ in C++ and normalises every *regular* record with SQL expressions into the temp 
 `ingest.store` merges. A record is regular when the Python parser would take its fields as they are:
 known fields of the expected JSON types, text already clean (no entities, control, bidi or invisible
 characters, no runs of spaces, NFC), the usual date forms outside the hour of a daylight-saving change
-(its repeated or missing times), a plain star rating. Every other record is re-parsed by the Python parser of its format (the reference), so
-the staged rows are the same whichever path a record takes (tests/test_ingest_fast.py).
+(its repeated or missing times), a plain star rating. Every other record is re-parsed by the Python
+parser of its format (the reference), so the staged rows are the same whichever path a record takes
+(tests/test_ingest_fast.py).
 
 The fast path never reports an error itself: whenever the file is not one it can read exactly as the
 reference would (an unexpected shape, anything DuckDB refuses, a record Python rejects), it raises
