@@ -65,9 +65,13 @@ _EMPTY = ("exact", frozenset({""}))
 MAX_GROUPS = 3  # sets kept per expression, the most selective ones
 
 
-def _quality(strings: frozenset[str]) -> tuple[int, int]:
-    """How selective a "contains one of" set is: its shortest string's letters, then fewer strings."""
-    return min(sum(ch.isalnum() for ch in s) for s in strings), -len(strings)
+def _quality(strings: frozenset[str]) -> tuple[int, int, tuple[str, ...]]:
+    """How selective a "contains one of" set is: its shortest string's letters, then fewer strings.
+
+    Equal sets are then ordered by their strings, so the sets kept do not depend on the order a
+    `frozenset` iterates in (which changes with each process's string hashing).
+    """
+    return min(sum(ch.isalnum() for ch in s) for s in strings), -len(strings), tuple(sorted(strings))
 
 
 def _groups(info: tuple) -> list[frozenset[str]]:

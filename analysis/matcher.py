@@ -63,12 +63,16 @@ class StartIndex:
         self._hits = {}
 
     def _found(self, text: str) -> list[tuple[int, int]]:
-        """(start, bits) of every leading literal in `text`; the last few texts' are kept."""
+        """(start, bits of the literals starting there) for each start of a leading literal in `text`,
+        leftmost first; the last few texts' are kept."""
         hits = self._hits.get(text)
         if hits is None:
-            hits = []
+            by_start: dict[int, int] = {}
             if self._automaton is not None:
-                hits = [(end - length + 1, bits) for end, (length, bits) in self._automaton.iter(fold(text))]
+                for end, (length, bits) in self._automaton.iter(fold(text)):
+                    start = end - length + 1
+                    by_start[start] = by_start.get(start, 0) | bits
+            hits = sorted(by_start.items())
             if len(self._hits) >= 4:  # a clause and its masked form are searched in turn
                 self._hits.clear()
             self._hits[text] = hits
@@ -78,11 +82,11 @@ class StartIndex:
         """`regex.search(text)` for an expression added with `bit`; a plain search when `bit` is 0."""
         if not bit:
             return regex.search(text)
-        starts = sorted({start for start, bits in self._found(text) if bits & bit})
-        for start in starts:
-            match = regex.match(text, start)
-            if match is not None:
-                return match
+        for start, bits in self._found(text):
+            if bits & bit:
+                match = regex.match(text, start)
+                if match is not None:
+                    return match
         return None
 
     def find(self, tries: Iterable[tuple[int, re.Pattern[str], int]], text: str) -> tuple[int, re.Match[str]] | None:

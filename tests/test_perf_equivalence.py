@@ -322,3 +322,64 @@ def test_word_before_a_period_is_what_the_regex_finds(text, data):
     end = data.draw(st.integers(0, len(text)))
     match = re.compile(r"([\w.]+)$").search(text, 0, end)
     assert _word_before(text, end) == (match.group(1) if match else None)
+
+
+def _split_without_hints(text, sentence):
+    from analysis import sentences
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(sentences, "may_split", lambda _text: True)
+        return sentences.split_clauses(text, sentence)
+
+
+def test_clause_hints_skip_only_sentences_the_expressions_do_not_cut():
+    """`may_split` False skips the contrast expressions: the clauses must be those they give."""
+    from analysis.sentences import Span, may_split, split_clauses, split_sentences
+
+    texts = [r.text for r in generate.iter_corpus(300, seed=37) if r.text]
+    texts += ["Nice ſtaff, ſadly slow", "\u212aind nurse; rude GP", "ok \u2014 not great", "While I waited, fine",
+              "EVEN THOUGH late, good", "Great - but slow", "  padded  ", "-- :)", "Yet more",
+              "Call first, otherwise no slot", "Friendly, however slow", "Clean, except the toilets",
+              "Quick whereas last time slow", "Kind nevertheless rushed", "Late, nonetheless thorough",
+              "Despite the wait, lovely", "Whilst waiting, nice", "Though late, kind", "Good, unfortunately late",
+              "Good, yet slow", "Great - slow", "ok \u2013 fine"]
+    skipped = cut = 0
+    for text in texts:
+        for sentence in split_sentences(text) + [Span(0, len(text), text)]:
+            expected = _split_without_hints(text, sentence)
+            assert split_clauses(text, sentence) == expected, (text, sentence)
+            skipped += not may_split(sentence.text)
+            cut += len(expected) > 1
+    assert skipped > len(texts) and cut > 20
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abt ,;:-\u2013\u2014ſ\u212aBUTYEsdlyhwi\n.", max_size=24))
+def test_clause_hints_on_arbitrary_text(text):
+    from analysis.sentences import Span, split_clauses
+
+    sentence = Span(0, len(text), text)
+    assert split_clauses(text, sentence) == _split_without_hints(text, sentence)
+
+
+def test_literal_sets_do_not_depend_on_string_hashing():
+    """Which literal sets index an expression (and so how fast matching is) is the same in every process."""
+    import os
+    import subprocess
+
+    script = (
+        "from analysis.literals import required_literals\n"
+        "from analysis.taxonomy import LIST_FIELDS, load_taxonomy\n"
+        "t = load_taxonomy()\n"
+        "regexes = [r for th in t.themes for f in LIST_FIELDS for r in getattr(th, f).regexes]\n"
+        "regexes += [r for rules in t.cues.values() for r in rules.regexes]\n"
+        "for r in regexes:\n"
+        "    print([sorted(s) for s in required_literals(r)])\n"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(outputs) == 1
+    assert next(iter(outputs)).count("\n") > 500
