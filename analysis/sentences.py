@@ -46,19 +46,21 @@ def _word_before(text: str, end: int) -> str | None:
     return text[start:end] if start < end else None
 
 
+# Clauses start at these words, and a sentence starting with a concession word ends its first clause at
+# a comma. The expressions and `may_split`'s hints are built from these lists.
+_CONTRAST_WORDS = ("but", "however", "although", "though", "except", "whereas", "yet", "unfortunately", "sadly",
+                   "nevertheless", "nonetheless", "otherwise")
+_CONCESSION_WORDS = ("although", "though", "while", "whilst", "even though", "despite")
+_DASHES = "-\u2013\u2014"
 _CONTRAST = re.compile(
-    r"(?:[,;:]\s*|\s+)(?=(?:but|however|although|though|except|whereas|yet|unfortunately|sadly|"
-    r"nevertheless|nonetheless|otherwise)\b)|;\s*|\s+[-–—]+\s+",
+    rf"(?:[,;:]\s*|\s+)(?=(?:{'|'.join(_CONTRAST_WORDS)})\b)|;\s*|\s+[{_DASHES}]+\s+",
     re.IGNORECASE,
 )
-_LEADING_CONCESSION = re.compile(r"^(?:although|though|while|whilst|even though|despite)\b[^,;]*,\s*", re.IGNORECASE)
-# Every cut needs one of these in the sentence (case-folded as the expressions compare): a contrast
-# word, ";", a dash or a concession word. Most sentences hold none, and a few substring searches cost
-# a third of the contrast expression's pass, which tries its lookahead at every space.
-_CUT_HINTS = (
-    "but", "however", "though", "except", "whereas", "yet", "unfortunately", "sadly", "nevertheless",
-    "nonetheless", "otherwise", ";", "-", "\u2013", "\u2014", "while", "whilst", "despite",
-)
+_LEADING_CONCESSION = re.compile(rf"^(?:{'|'.join(_CONCESSION_WORDS)})\b[^,;]*,\s*", re.IGNORECASE)
+# Every cut needs one of these in the sentence (case-folded as the expressions compare). Most sentences
+# hold none, and a few substring searches cost a third of the contrast expression's pass, which tries
+# its lookahead at every space.
+_CUT_HINTS = (*_CONTRAST_WORDS, *_CONCESSION_WORDS, ";", *_DASHES)
 
 
 def may_split(text: str) -> bool:
