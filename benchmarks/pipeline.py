@@ -431,7 +431,7 @@ def build_table(n: int, results: dict) -> str:
         notes.append("- Ingest: both sides are timed until their rows are in the database file. The reference "
                      "loads one table of the file's columns; an import also checks and normalises every record (text "
                      "cleaning, timestamps, locations, the SHA-256 content hash), merges it with what is stored "
-                     "(through the natural key's index) and writes each review's text three times (`reviews.text`, "
+                     "(a hash join on the natural key) and writes each review's text three times (`reviews.text`, "
                      "the `raw` record kept for re-parsing, and the first row of `review_versions`, compressed with "
                      "zstd), each file in a transaction of its own. The file is read once into a staging table and "
                      "everything else is set-based SQL, one insert per table; Python reads only the records SQL "

@@ -8,6 +8,7 @@ import csv
 import functools
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
@@ -202,7 +203,9 @@ def _csv_staging_sql(header: list[str], columns: Columns) -> str:
     return f"""
 CREATE OR REPLACE TEMP TABLE staging AS
 WITH widths AS (
-    SELECT rowid AS k, length(whole) AS width, length(whole) - length(replace(whole, chr(10), '')) AS breaks
+    -- In bytes (strlen), not characters: counting characters decodes every row. A row of more bytes
+    -- than a field may hold goes to the Python parser, which checks each field.
+    SELECT rowid AS k, strlen(whole) AS width, strlen(whole) - strlen(replace(whole, chr(10), '')) AS breaks
     FROM (SELECT rowid, concat_ws(',', {", ".join(all_cols)}) AS whole FROM rp_csv)
 ), lines AS (
     -- A window over the row numbers alone: a window holds the rows it reads, and over whole rows
@@ -270,11 +273,11 @@ def stage_csv(
     reference path must read the file. Side effects: the temp table `staging` on `con`.
     """
     header = _csv_header(path, source)
-    lines, safe = scan_csv_lines(path)
-    if not safe:
-        raise Unavailable("quotes or line breaks the two CSV readers may read differently")
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
-    with declining_on_error(con):
+    # The file's lines are counted (in Python) while DuckDB reads it (without holding the GIL): on
+    # 300,000 reviews the two take 0.7 and 0.5 s one after the other, 0.9 s side by side.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reviewpulse-csv-scan") as pool, declining_on_error(con):
+        scanned = pool.submit(scan_csv_lines, path)
         con.execute(MACROS)
         # The reader's buffers default to 16 times the longest line allowed: 256MB each for a large
         # file, more than the jobs' memory limit, and a 600 MB export then fell back to the Python parser.
@@ -283,6 +286,9 @@ def stage_csv(
             " delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, null_padding = false,"
             " max_line_size = 16777216, buffer_size = 33554432)", [str(path)],
         )
+        lines, safe = scanned.result()
+        if not safe:
+            raise Unavailable("quotes or line breaks the two CSV readers may read differently")
         register_table(con, "rp_offsets", zone_offsets(tz))
         register_table(con, "rp_hour_offsets", zone_hour_offsets(tz))
         resolve_refs(con, resolve_location, _csv_location_sql(header, source.columns))

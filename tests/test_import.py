@@ -94,7 +94,7 @@ def test_same_location_under_two_accounts_is_deduplicated(settings, practice_dir
     (second / "reviews.json").write_text(text.replace('"totalReviewCount": 3', '"totalReviewCount": 3 '))
     results = collect_paths(con, settings)
     assert [(r.rows_new, r.rows_updated) for r in results] == [(3, 0), (0, 0)]
-    assert con.execute("SELECT count(*) FROM reviews").fetchone() == (3,)
+    assert con.execute("SELECT count(*), count(DISTINCT review_id) FROM reviews").fetchone() == (3, 3)
     # The versions delivered twice are stored once (review_versions has no index to refuse them).
     assert con.execute("SELECT count(*), count(DISTINCT (review_id, content_hash)) FROM review_versions").fetchone() == (3, 3)
 

@@ -306,6 +306,10 @@ def test_generated_corpus_with_irregular_records_imports_identically(tmp_path, m
     updated = [row for row in fast["imports"] if row[7]]
     assert len(updated) == 2  # the second delivery's edits are updates, with new versions
     assert len(fast["review_versions"]) > len(fast["reviews"])
+    # A review twice in one file, and again in the next delivery, is still one row (reviews has no
+    # index to refuse a second one: schema/0010_reviews_without_index.sql).
+    for rows in (fast["reviews"], reference["reviews"]):
+        assert len({row[0] for row in rows}) == len(rows)
 
 
 def test_repeated_keys_in_a_record_import_as_the_json_module_reads_them(tmp_path, monkeypatch):
