@@ -5,6 +5,9 @@
 -- only when no row has its review_id (ingest/store.py, deduplicating the delivery first), under the
 -- one-writer lock, so the natural key stays unique without it (tests/test_ingest_fast.py,
 -- tests/test_import.py).
+--
+-- DuckDB cannot drop a key, and a table made by CREATE TABLE AS loses its NOT NULL, CHECK and
+-- compression, so the columns of 0009 are written again, without PRIMARY KEY.
 
 CREATE TABLE reviews_unindexed (
     review_id         VARCHAR NOT NULL,      -- source || ':' || source_review_id
