@@ -92,6 +92,9 @@ def test_rescore_reanalyses_all_history(settings, con):
     summary = analyze_pending(con, settings, rescore=True)
     assert summary.reviews_analyzed == 2
     assert con.execute("SELECT count(*) FROM mentions").fetchone() == before  # replaced, not duplicated
+    # one row per review: the table has no key to refuse a second (schema/0011)
+    assert con.execute("SELECT review_id, count(*) FROM review_sentiment GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("ratemd:a", 1), ("ratemd:b", 1)]
 
 
 def test_taxonomy_change_changes_the_version_and_reanalyses(practice_dir, con):
@@ -145,6 +148,9 @@ def test_many_reviews_are_analysed_in_worker_processes(settings, con, monkeypatc
     assert serial.workers == 1
     assert con.execute("SELECT review_id, score, label FROM review_sentiment ORDER BY 1").fetchall() == parallel
     assert con.execute("SELECT review_id, theme, polarity FROM mentions ORDER BY ALL").fetchall() == parallel_mentions
+    again = analyze_pending(con, settings, rescore=True, workers=2)
+    assert (again.workers, again.reviews_analyzed) == (2, 60)
+    assert con.execute("SELECT review_id, score, label FROM review_sentiment ORDER BY 1").fetchall() == parallel
 
 
 def test_analysis_rows_carry_the_review_time_and_a_changed_time_is_analysed_again(settings, con):

@@ -111,7 +111,10 @@ def test_review_storage_is_upgraded_in_a_database_made_before(tmp_path, monkeypa
         " now(), now(), NULL, 1, 1, json_object('comment', $text || i) FROM range(5000) t(i)", {"text": text})
     old.execute("INSERT INTO review_versions SELECT review_id, content_hash, rating, text, reply_text, updated_at, now(), 1"
                 " FROM reviews")
-    stored = {t: old.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("reviews", "review_versions")}
+    old.execute("INSERT INTO review_sentiment SELECT review_id, content_hash, -0.4767, -0.6, 'negative', false, false, false,"
+                " 'v1', now(), created_at FROM reviews")
+    stored = {t: old.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+              for t in ("reviews", "review_versions", "review_sentiment")}
     old.execute("CHECKPOINT")
     assert "ZSTD" not in _compressions(old, "reviews")["text"]  # what DuckDB chose by itself
     old.close()
@@ -125,11 +128,15 @@ def test_review_storage_is_upgraded_in_a_database_made_before(tmp_path, monkeypa
         assert reviews["text"] == reviews["reply_text"] == reviews["raw"] == {"ZSTD"}
         versions = _compressions(upgraded, "review_versions")
         assert versions["text"] == versions["reply_text"] == {"ZSTD"}
-        # Neither table has an index to keep in memory any more (0009, 0010); the imports keep their
-        # keys unique (tests/test_ingest_fast.py, tests/test_import.py).
-        assert upgraded.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('reviews', 'review_versions')"
+        # No table has an index to keep in memory any more (0009, 0010, 0011); the imports and the
+        # analysis keep their keys unique (tests/test_ingest_fast.py, tests/test_import.py,
+        # tests/test_analysis_pipeline.py).
+        tables = "('reviews', 'review_versions', 'review_sentiment')"
+        assert upgraded.execute(f"SELECT count(*) FROM duckdb_constraints() WHERE table_name IN {tables}"
                                 " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')").fetchone()[0] == 0
-        assert upgraded.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name IN ('reviews', 'review_versions')"
-                                ).fetchone()[0] == 0
+        assert upgraded.execute(f"SELECT count(*) FROM duckdb_indexes() WHERE table_name IN {tables}").fetchone()[0] == 0
+        not_null = upgraded.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'review_sentiment'"
+                                    " AND NOT is_nullable ORDER BY column_index").fetchall()
+        assert not_null == [("review_id",), ("content_hash",), ("analyzer_version",), ("analyzed_at",)]
     finally:
         upgraded.close()
