@@ -128,7 +128,7 @@ def test_review_storage_is_upgraded_in_a_database_made_before(tmp_path, monkeypa
         assert reviews["text"] == reviews["reply_text"] == reviews["raw"] == {"ZSTD"}
         versions = _compressions(upgraded, "review_versions")
         assert versions["text"] == versions["reply_text"] == {"ZSTD"}
-        # No table has an index to keep in memory any more (0009, 0010, 0011); the imports and the
+        # None of these tables has an index to keep in memory any more (0009, 0010, 0011); the imports and the
         # analysis keep their keys unique (tests/test_ingest_fast.py, tests/test_import.py,
         # tests/test_analysis_pipeline.py).
         tables = "('reviews', 'review_versions', 'review_sentiment')"
