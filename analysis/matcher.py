@@ -23,6 +23,19 @@ from analysis.literals import fold, leading_literals, required_literals
 from analysis.taxonomy import LIST_FIELDS, Rules, Taxonomy
 
 VIEW_CACHE_SIZE = 50_000
+# A literal set is indexed only when each of its strings has this many letters or digits: shorter
+# strings ("a", "t", "on") occur in nearly every clause, so reporting them costs more than the
+# expressions they would rule out. An expression with no set left is always tried.
+MIN_INDEXED_LETTERS = 2
+
+
+def _letters(literal: str) -> int:
+    return sum(ch.isalnum() for ch in literal)
+
+
+def indexed_literals(regex: str) -> list[frozenset[str]]:
+    """The sets of `required_literals(regex)` worth indexing (see MIN_INDEXED_LETTERS)."""
+    return [group for group in required_literals(regex) if min(map(_letters, group)) >= MIN_INDEXED_LETTERS]
 
 
 class StartIndex:
@@ -179,7 +192,7 @@ class LiteralBits:
     def add(self, regex: str) -> tuple[int, int]:
         """(bits the expression needs, those of them always set: sets without a known literal)."""
         need = always = 0
-        for literals in required_literals(regex) or [None]:
+        for literals in indexed_literals(regex) or [None]:
             bit = 1 << self._next_bit
             self._next_bit += 1
             need |= bit
@@ -288,7 +301,7 @@ class TaxonomyIndex:
                 for index, regex in enumerate(getattr(theme, field).regexes):
                     self._entries.append((theme_no, field, index, re.compile(regex, re.IGNORECASE), 0))
                     self._start_bits.append(self._starts.add(regex))
-                    literals_of.append(required_literals(regex) or [None])
+                    literals_of.append(indexed_literals(regex) or [None])
         self._always = 0  # bits of expressions without known literals: always set
         literal_bits: dict[str, int] = {}
         next_bit = len(self._entries)
