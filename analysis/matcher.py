@@ -23,19 +23,18 @@ from analysis.literals import fold, leading_literals, required_literals
 from analysis.taxonomy import LIST_FIELDS, Rules, Taxonomy
 
 VIEW_CACHE_SIZE = 50_000
-# A literal set is indexed only when each of its strings has this many letters or digits: shorter
-# strings ("a", "t", "on") occur in nearly every clause, so reporting them costs more than the
-# expressions they would rule out. An expression with no set left is always tried.
-MIN_INDEXED_LETTERS = 2
 
 
-def _letters(literal: str) -> int:
-    return sum(ch.isalnum() for ch in literal)
+def too_common(literal: str) -> bool:
+    """A single letter or digit occurs in nearly every clause: finding it costs more than the
+    expressions it would rule out. A symbol ("$") is rare enough."""
+    return len(literal) == 1 and literal.isalnum()
 
 
 def indexed_literals(regex: str) -> list[frozenset[str]]:
-    """The sets of `required_literals(regex)` worth indexing (see MIN_INDEXED_LETTERS)."""
-    return [group for group in required_literals(regex) if min(map(_letters, group)) >= MIN_INDEXED_LETTERS]
+    """The sets of `required_literals(regex)` worth indexing: those without a string `too_common`.
+    An expression with no set left is always tried."""
+    return [group for group in required_literals(regex) if not any(map(too_common, group))]
 
 
 class StartIndex:
@@ -57,8 +56,7 @@ class StartIndex:
     def add(self, regex: str) -> int:
         """The expression's bit, or 0 when where its matches start is not known well enough."""
         literals = leading_literals(regex)
-        # A single letter occurs too often to be worth it; a symbol ("$") does not.
-        if literals is None or any(len(s) == 1 and s.isalnum() for s in literals):
+        if literals is None or any(map(too_common, literals)):
             return 0
         bit = 1 << self._next_bit
         self._next_bit += 1
