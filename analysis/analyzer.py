@@ -14,7 +14,7 @@ from analysis import sentiment
 from analysis.cache import RecurringCache
 from analysis.sentences import Span, split_clauses, split_sentences
 from analysis.staff import StaffMatcher
-from analysis.matcher import TaxonomyIndex, index_cues
+from analysis.matcher import LiteralScan, TaxonomyIndex, index_cues
 from analysis.taxonomy import Taxonomy
 from analysis.themes import ThemeHit, find_theme_hits
 from analysis.vader_fast import FastVader
@@ -128,9 +128,11 @@ class Analyzer:
 
     def __init__(self, taxonomy: Taxonomy, staff: Iterable[StaffMember] = ()):
         self.taxonomy = taxonomy
-        # Only the theme expressions whose literals occur in a clause are searched (analysis/matcher.py).
-        self.index = TaxonomyIndex(taxonomy)
-        self.cues = index_cues(taxonomy.cues)
+        # Only the expressions whose literals occur in a clause are searched (analysis/matcher.py); one
+        # scan of a clause finds the literals of the cue lists and of the themes.
+        scan = LiteralScan()
+        self.cues = index_cues(taxonomy.cues, scan)
+        self.index = TaxonomyIndex(taxonomy, scan)
         # Exactly vaderSentiment's scores, computed faster (see analysis/vader_fast.py).
         self.vader = FastVader()
         self.staff = StaffMatcher(staff)

@@ -8,7 +8,8 @@ holding only the themes with such expressions, whose rules try only those expres
 order. `analysis.themes.find_theme_hits` runs unchanged on the view, so the matching logic stays in
 one place and gives exactly the hits it gives on the whole taxonomy (an expression skipped cannot
 match: the text lacks every literal it needs). An expression that is tried is matched only where one
-of its leading literals occurs (`StartIndex`), not at every character of the clause.
+of its leading literals occurs (`StartIndex`), not at every character of the clause. The cue lists
+and the themes share one automaton (`LiteralScan`), so a clause is scanned once for all of them.
 tests/test_perf_equivalence.py checks both.
 """
 
@@ -37,6 +38,76 @@ def indexed_literals(regex: str) -> list[frozenset[str]]:
     return [group for group in required_literals(regex) if not any(map(too_common, group))]
 
 
+class LiteralScan:
+    """The literals of several indexes in one Aho-Corasick automaton: one pass over a text tells every
+    index which of its literal sets occur (`found` bits) and where its expressions' matches can start
+    (`start` bits by position).
+
+    Each index takes its bits from `found_bit`/`start_bit`, so the bits of two indexes never overlap
+    and each reads only its own. The automaton is (re)built at the first scan after literals were
+    added. The last few texts' scans are kept: a clause and its masked form are read by the cue
+    lists, the theme index and the start index in turn.
+    """
+
+    def __init__(self):
+        self._found_bits: dict[str, int] = {}
+        self._start_bits: dict[str, int] = {}
+        self._next_found = self._next_start = 0
+        self._automaton: ahocorasick.Automaton | None = None
+        self._built = True
+        self._scans: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+
+    def found_bit(self, literals: Iterable[str]) -> int:
+        """A new bit, set in the scan of a text holding one of `literals`."""
+        bit = 1 << self._next_found
+        self._next_found += 1
+        for literal in literals:
+            self._found_bits[literal] = self._found_bits.get(literal, 0) | bit
+        self._built = False
+        return bit
+
+    def start_bit(self, literals: Iterable[str]) -> int:
+        """A new bit, set at each position of a text where one of `literals` starts."""
+        bit = 1 << self._next_start
+        self._next_start += 1
+        for literal in literals:
+            self._start_bits[literal] = self._start_bits.get(literal, 0) | bit
+        self._built = False
+        return bit
+
+    def _build(self) -> None:
+        self._automaton = None
+        literals = self._found_bits.keys() | self._start_bits.keys()
+        if literals:
+            self._automaton = ahocorasick.Automaton()
+            for literal in sorted(literals):
+                self._automaton.add_word(
+                    literal, (len(literal), self._found_bits.get(literal, 0), self._start_bits.get(literal, 0)))
+            self._automaton.make_automaton()
+        self._scans = {}
+        self._built = True
+
+    def scan(self, text: str) -> tuple[int, list[tuple[int, int]]]:
+        """(the found bits of `text`, (start, start bits of the literals starting there) leftmost first)."""
+        scanned = self._scans.get(text)
+        if scanned is None:
+            if not self._built:
+                self._build()
+            found = 0
+            by_start: dict[int, int] = {}
+            if self._automaton is not None:
+                for end, (length, bits, starts) in self._automaton.iter(fold(text)):
+                    found |= bits
+                    if starts:
+                        start = end - length + 1
+                        by_start[start] = by_start.get(start, 0) | starts
+            scanned = found, sorted(by_start.items())
+            if len(self._scans) >= 4:
+                self._scans.clear()
+            self._scans[text] = scanned
+        return scanned
+
+
 class StartIndex:
     """Where matches of the indexed expressions can start in a text: where their leading literals are.
 
@@ -47,53 +118,21 @@ class StartIndex:
     at every character ("kind|caring|friendly|...") is so tried at one or two places.
     """
 
-    def __init__(self):
-        self._literal_bits: dict[str, int] = {}
-        self._next_bit = 0
-        self._automaton: ahocorasick.Automaton | None = None
-        self._hits: dict[str, list[tuple[int, int]]] = {}
+    def __init__(self, scan: LiteralScan):
+        self._scan = scan
 
     def add(self, regex: str) -> int:
         """The expression's bit, or 0 when where its matches start is not known well enough."""
         literals = leading_literals(regex)
         if literals is None or any(map(too_common, literals)):
             return 0
-        bit = 1 << self._next_bit
-        self._next_bit += 1
-        for literal in literals:
-            self._literal_bits[literal] = self._literal_bits.get(literal, 0) | bit
-        return bit
-
-    def build(self) -> None:
-        self._automaton = None
-        if self._literal_bits:
-            self._automaton = ahocorasick.Automaton()
-            for literal, bits in self._literal_bits.items():
-                self._automaton.add_word(literal, (len(literal), bits))
-            self._automaton.make_automaton()
-        self._hits = {}
-
-    def _found(self, text: str) -> list[tuple[int, int]]:
-        """(start, bits of the literals starting there) for each start of a leading literal in `text`,
-        leftmost first; the last few texts' are kept."""
-        hits = self._hits.get(text)
-        if hits is None:
-            by_start: dict[int, int] = {}
-            if self._automaton is not None:
-                for end, (length, bits) in self._automaton.iter(fold(text)):
-                    start = end - length + 1
-                    by_start[start] = by_start.get(start, 0) | bits
-            hits = sorted(by_start.items())
-            if len(self._hits) >= 4:  # a clause and its masked form are searched in turn
-                self._hits.clear()
-            self._hits[text] = hits
-        return hits
+        return self._scan.start_bit(literals)
 
     def search(self, regex: re.Pattern[str], bit: int, text: str) -> re.Match[str] | None:
         """`regex.search(text)` for an expression added with `bit`; a plain search when `bit` is 0."""
         if not bit:
             return regex.search(text)
-        for start, bits in self._found(text):
+        for start, bits in self._scan.scan(text)[1]:
             if bits & bit:
                 match = regex.match(text, start)
                 if match is not None:
@@ -162,67 +201,37 @@ class _TaxonomyView:
         return getattr(self._taxonomy, name)
 
 
-def _automaton(literal_bits: dict[str, int]) -> ahocorasick.Automaton | None:
-    if not literal_bits:
-        return None
-    automaton = ahocorasick.Automaton()
-    for literal, bits in literal_bits.items():
-        automaton.add_word(literal, bits)
-    automaton.make_automaton()
-    return automaton
-
-
 class LiteralBits:
-    """Literals of several fields' expressions in one automaton; one pass over a text serves them all.
+    """The literal sets of several fields' expressions, found by one scan of a text (`LiteralScan`).
 
-    Each expression's literal sets get bits (`add`); after `build`, `found(text)` is the bits of
-    the literals occurring in `text`. The last text's bits are kept, because the cue lists of one
-    clause are searched in turn on the same text.
+    Each expression's literal sets get bits (`add`); `found(text)` has the bits of the sets with a
+    literal occurring in `text` set (and bits of other indexes sharing the scan, which no expression
+    of these fields needs).
     """
 
-    def __init__(self):
-        self._literal_bits: dict[str, int] = {}
-        self._next_bit = 0
-        self._automaton: ahocorasick.Automaton | None = None
-        self._last: tuple[str | None, int] = (None, 0)
-        self.starts = StartIndex()  # where the same expressions' matches can start
+    def __init__(self, scan: LiteralScan | None = None):
+        self._scan = LiteralScan() if scan is None else scan
+        self.starts = StartIndex(self._scan)  # where the same expressions' matches can start
 
     def add(self, regex: str) -> tuple[int, int]:
         """(bits the expression needs, those of them always set: sets without a known literal)."""
         need = always = 0
         for literals in indexed_literals(regex) or [None]:
-            bit = 1 << self._next_bit
-            self._next_bit += 1
+            bit = self._scan.found_bit(literals or ())
             need |= bit
             if literals is None:
                 always |= bit
-            for literal in literals or ():
-                self._literal_bits[literal] = self._literal_bits.get(literal, 0) | bit
         return need, always
 
-    def build(self) -> None:
-        self._automaton = _automaton(self._literal_bits)
-        self._last = (None, 0)
-        self.starts.build()
-
     def found(self, text: str) -> int:
-        last_text, last_found = self._last
-        if text == last_text:
-            return last_found
-        found = 0
-        if self._automaton is not None:
-            for _, bits in self._automaton.iter(fold(text)):
-                found |= bits
-        self._last = (text, found)
-        return found
+        return self._scan.scan(text)[0]
 
 
 class RulesIndex:
     """One field's expressions (a cue list) indexed by their literals; `find`/`any` as `Rules` has them.
 
     Each call looks up the literals of the text it is given, so any text may be passed. Other
-    attributes (`combined`, `regexes`, ...) are the field's own. Fields built with a shared
-    `LiteralBits` (see `index_cues`) need its `build()` before use.
+    attributes (`combined`, `regexes`, ...) are the field's own.
     """
 
     def __init__(self, rules: Rules, literals: LiteralBits | None = None):
@@ -233,7 +242,6 @@ class RulesIndex:
         # has no known literal): a text with none of these bits cannot match any expression, which
         # rules out most clauses before looking at each expression.
         self._first_bits = 0
-        own = literals is None
         self._literals = LiteralBits() if literals is None else literals
         self._starts = self._literals.starts
         for index, regex in enumerate(rules.regexes):
@@ -241,8 +249,6 @@ class RulesIndex:
             self._always |= always
             self._first_bits |= need & -need
             self._entries.append((need, index, re.compile(regex, re.IGNORECASE), self._starts.add(regex)))
-        if own:
-            self._literals.build()
 
     def _tries(self, text: str) -> list[tuple[int, re.Pattern[str], int]]:
         found = self._always | self._literals.found(text)
@@ -270,29 +276,29 @@ class RulesIndex:
 WHOLE_TEXT_CUES = frozenset({"safety", "non_informative"})
 
 
-def index_cues(cues: dict[str, Rules]) -> dict[str, RulesIndex]:
-    """Every cue field indexed; the clause-level ones share one automaton (one pass per clause)."""
-    literals = LiteralBits()
-    indexed = {
+def index_cues(cues: dict[str, Rules], scan: LiteralScan | None = None) -> dict[str, RulesIndex]:
+    """Every cue field indexed; the clause-level ones share one automaton (one pass per clause), that
+    of `scan` when given."""
+    literals = LiteralBits(scan)
+    return {
         field: RulesIndex(rules) if field in WHOLE_TEXT_CUES else RulesIndex(rules, literals)
         for field, rules in cues.items()
     }
-    literals.build()
-    return indexed
 
 
 class TaxonomyIndex:
     """The taxonomy's theme expressions indexed by the literals they need; built once per process."""
 
-    def __init__(self, taxonomy: Taxonomy):
+    def __init__(self, taxonomy: Taxonomy, scan: LiteralScan | None = None):
         self.taxonomy = taxonomy
         self._themes = taxonomy.themes
-        # Expression e (numbered in taxonomy order: theme, field, index) owns bit e, set when a
-        # literal of its most selective set is found; its other sets get bits after all of those.
-        # It may match only when every one of its bits is set.
+        self._scan = LiteralScan() if scan is None else scan
+        # Expression e (numbered in taxonomy order: theme, field, index) owns the e-th of a run of
+        # bits, set when a literal of its most selective set is found; its other sets get bits after
+        # all of those. It may match only when every one of its bits is set.
         self._entries: list[tuple[int, str, int, re.Pattern[str], int]] = []
         self._start_bits: list[int] = []
-        self._starts = StartIndex()
+        self._starts = StartIndex(self._scan)
         literals_of: list[list[frozenset[str] | None]] = []
         for theme_no, theme in enumerate(taxonomy.themes):
             for field in LIST_FIELDS:
@@ -300,24 +306,23 @@ class TaxonomyIndex:
                     self._entries.append((theme_no, field, index, re.compile(regex, re.IGNORECASE), 0))
                     self._start_bits.append(self._starts.add(regex))
                     literals_of.append(indexed_literals(regex) or [None])
+        primaries = [self._scan.found_bit(groups[0] or ()) for groups in literals_of]
+        self._first = primaries[0].bit_length() - 1 if primaries else 0
+        self._primary = sum(primaries)
+        if self._primary != ((1 << len(primaries)) - 1) << self._first:  # bits are taken one after another
+            raise AssertionError("the expressions' bits are not one run")
         self._always = 0  # bits of expressions without known literals: always set
-        literal_bits: dict[str, int] = {}
-        next_bit = len(self._entries)
+        self._mask = 0  # every bit of this index
         for e, groups in enumerate(literals_of):
             need = 0
             for g, literals in enumerate(groups):
-                bit = 1 << (e if g == 0 else next_bit)
-                next_bit += g > 0
+                bit = primaries[e] if g == 0 else self._scan.found_bit(literals or ())
                 need |= bit
                 if literals is None:
                     self._always |= bit
-                for literal in literals or ():
-                    literal_bits[literal] = literal_bits.get(literal, 0) | bit
             theme_no, field, index, regex, _ = self._entries[e]
             self._entries[e] = (theme_no, field, index, regex, need)
-        self._primary = (1 << len(self._entries)) - 1
-        self._automaton = _automaton(literal_bits)
-        self._starts.build()
+            self._mask |= need
         # Views are immutable, so clauses whose literals allow the same expressions share one:
         # by the literal bits found, and by the expressions those bits let through.
         self._by_found: dict[int, _TaxonomyView] = {}
@@ -328,13 +333,10 @@ class TaxonomyIndex:
 
     def possible(self, texts: Iterable[str]) -> int:
         """The bits of the literal sets found in `texts` (and of expressions without literals)."""
-        found = self._always
-        automaton = self._automaton
-        if automaton is not None:
-            for text in texts:
-                for _, bits in automaton.iter(fold(text)):
-                    found |= bits
-        return found
+        found = 0
+        for text in texts:
+            found |= self._scan.scan(text)[0]
+        return self._always | (found & self._mask)
 
     def narrow(self, text: str, masked: str | None = None) -> _TaxonomyView:
         """A view of the taxonomy for one clause (`masked`: the same clause with idioms masked).
@@ -350,7 +352,7 @@ class TaxonomyIndex:
         candidates = found & self._primary
         passing = []
         if candidates:
-            bits = bin(candidates)[:1:-1]  # bit e is character e
+            bits = bin(candidates >> self._first)[:1:-1]  # expression e's bit is character e
             entries = self._entries
             e = bits.find("1")
             while e >= 0:
