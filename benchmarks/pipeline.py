@@ -19,8 +19,9 @@ Measured on the same machine in the same run, each next to its reference:
 - memory: peak resident memory (the process and its workers) of a whole run at N/10 and N reviews.
 
 Each whole run (collect, analyze, report, then the no-op cycle) runs in its own subprocess so its peak
-memory is its own. The Markdown table goes into the "Performance" section of benchmarks/README.md
-(other sections are left as they are); `--no-readme` only prints it.
+memory is its own. The Markdown table replaces what stands between the `<!-- performance:begin -->` and `<!-- performance:end -->`
+markers of benchmarks/README.md, so the notes written around it stay; `--no-readme` only prints it. The
+table names the commit measured (with `-dirty` when the work tree had changes).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import json
 import logging
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -56,7 +56,7 @@ NEWEST_WEEK = generate.END_DAY - timedelta(days=6)  # the Monday of the newest f
 # weekly report's figure is the median of this many builds, each by a process of its own.
 WEEK_PAGE_REPEATS = 5
 README = HERE / "README.md"
-SECTION = "## Performance"
+BEGIN, END = "<!-- performance:begin -->", "<!-- performance:end -->"
 
 
 # -- memory ------------------------------------------------------------------------------------------
@@ -205,12 +205,14 @@ def run_whole(n: int, workdir: Path, seed: int) -> dict:
                 raise SystemExit(f"import failed: {failed[0]}")
             t = time.perf_counter()
             summary = analyze_pending(con, settings)
+            con.execute("CHECKPOINT")  # as the collect: timed until what it wrote is in the database file
             out["analyze_s"] = time.perf_counter() - t
             out["analyzed"] = summary.reviews_analyzed
             out["workers"] = summary.workers
             out["weekly_report_s"] = time_newest_week_page(con, settings, workdir)
             t = time.perf_counter()
             write_reports(con, settings, now=NOW)
+            con.execute("CHECKPOINT")
             out["site_s"] = time.perf_counter() - t
             out["full_s"] = out["collect_s"] + out["analyze_s"] + out["site_s"]
             t = time.perf_counter()
@@ -374,10 +376,8 @@ def build_table(n: int, results: dict) -> str:
     in_run_ratio = main["weekly_report_s"] / tiny["weekly_report_s"]
     memory_ratio = main["peak_tree_mib"] / small["peak_tree_mib"]
     lines = [
-        SECTION,
-        "",
         f"`python benchmarks/pipeline.py --reviews {n}` on {results['machine']}; "
-        f"{results['date']}. Synthetic corpus from `benchmarks/generate.py` (seed {results['seed']}, "
+        f"{results['date']}, commit {results.get('commit', 'not recorded')}. Synthetic corpus from `benchmarks/generate.py` (seed {results['seed']}, "
         f"{generate.default_locations(n)} location(s), median review ~440 characters). Timings are wall-clock "
         "on a shared machine; the targets are ratios measured in the same run.",
         "",
@@ -475,14 +475,25 @@ def build_table(n: int, results: dict) -> str:
 
 
 def write_section(table: str, readme: Path = README) -> None:
-    """Replace (or add) the Performance section of the README, leaving every other section alone."""
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\s*$.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: table + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + table + "\n"
-    readme.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    """Replace the figures between the README's performance markers with `table`, leaving the rest of
+    the file (the notes on the figures, the other sections) as it is. Exits when a marker is missing."""
+    text = readme.read_text(encoding="utf-8")
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        raise SystemExit(f"{readme}: needs one {BEGIN} ... {END} pair around the figures")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n{table.strip()}\n{END}{tail}", encoding="utf-8")
+
+
+def describe_commit(root: Path = ROOT) -> str:
+    """The commit the benchmark measures, `-dirty` when the work tree has changes; "not recorded"
+    outside a git checkout."""
+    try:
+        found = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=root,
+                               capture_output=True, text=True, check=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "not recorded"
+    return found.stdout.strip() or "not recorded"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -510,7 +521,7 @@ def main(argv: list[str] | None = None) -> None:
     report_small = max(1_000, n // 100)
     memory_small = max(1_000, n // 10)
     results: dict = {"seed": args.seed, "whole": {}, "report_small": report_small, "memory_small": memory_small,
-                     "date": date.today().isoformat(),
+                     "date": date.today().isoformat(), "commit": describe_commit(),
                      "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}"}
     if args.workdir.exists() and not args.resume:
         shutil.rmtree(args.workdir)
@@ -535,7 +546,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     if not args.no_readme:
         write_section(table)
-        print(f"wrote the {SECTION!r} section of {README}")
+        print(f"wrote the figures between the performance markers of {README}")
 
 
 if __name__ == "__main__":
