@@ -6,6 +6,10 @@ translate emoji. `FastVader` computes the same rules over a word list lowercased
 pass when the text holds none, and keeps a bounded cache of texts already scored (short sentences such
 as "Highly recommend!" recur across thousands of reviews).
 
+For an ASCII text (most reviews), the word valences come from `analysis._vader`, a C port of the
+same rules built with the package (pyproject.toml); where it could not be built, the Python code below
+scores every text. Both give the same list of valences, which `_score_valence` turns into the scores.
+
 Exactness is the contract: every rule, its order and every floating-point operation is the reference's
 (including its quirks: "but" scaling by `list.index` of the first equal value, integer zeros for words
 outside the lexicon), so `FastVader().polarity_scores(t) == SentimentIntensityAnalyzer().polarity_scores(t)`
@@ -31,6 +35,11 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
+try:
+    from analysis import _vader
+except ImportError:  # built without a C compiler: the Python rules score every text
+    _vader = None
+
 CACHE_SIZE = 200_000
 _PUNCTUATION = string.punctuation
 _PUNCTUATION_CHARS = frozenset(_PUNCTUATION)
@@ -53,7 +62,9 @@ class FastVader:
     state, so one instance per process is enough.
     """
 
-    def __init__(self, reference: SentimentIntensityAnalyzer | None = None, cache_size: int = CACHE_SIZE):
+    def __init__(self, reference: SentimentIntensityAnalyzer | None = None, cache_size: int = CACHE_SIZE,
+                 native: bool = True):
+        """`native=False` keeps the Python rules for every text (the C port is then not used)."""
         reference = reference if reference is not None else SentimentIntensityAnalyzer()
         self._reference = reference
         self.lexicon: dict[str, float] = reference.lexicon
@@ -61,6 +72,15 @@ class FastVader:
         self.emojis: dict[str, str] = {k: v for k, v in reference.emojis.items() if len(k) == 1}
         self._emoji_chars = frozenset(self.emojis)
         self._cache: RecurringCache[str, dict[str, float]] = RecurringCache(cache_size)
+        self._native = None
+        if native and _vader is not None:
+            self._native = _vader.Scorer(self.lexicon, BOOSTER_DICT, SPECIAL_CASES, dict.fromkeys(NEGATE, 0.0),
+                                         N_SCALAR, C_INCR)
+
+    @property
+    def native(self) -> bool:
+        """Whether ASCII texts are scored by the C port (analysis/_vader.c)."""
+        return self._native is not None
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         """The neg/neu/pos/compound dict vaderSentiment gives for `text` (a new dict each call)."""
@@ -95,6 +115,9 @@ class FastVader:
         return "".join(parts)
 
     def _score(self, text: str) -> dict[str, float]:
+        if self._native is not None and text.isascii():  # the same rules in C (analysis/_vader.c)
+            neg, neu, pos, compound = self._native.scores(text)
+            return {"neg": round(neg, 3), "neu": round(neu, 3), "pos": round(pos, 3), "compound": round(compound, 4)}
         if not text.isascii() and not self._emoji_chars.isdisjoint(text):
             text = self._translate_emoji(text)
         text = text.strip()

@@ -1,7 +1,8 @@
 """The optimised paths give exactly the results of the reference paths.
 
 - `FastVader.polarity_scores` equals vaderSentiment's `polarity_scores` (all four numbers) on real
-  patient feedback, on the benchmark corpus and on generated word soups full of VADER's special cases;
+  patient feedback, on the benchmark corpus and on generated word soups full of VADER's special cases,
+  both with its C port for ASCII text (analysis/_vader.c) and with its Python rules alone;
 - the analyzer scores and finds the same mentions with FastVader as with vaderSentiment itself;
 - `analyze_pending` writes the same rows with worker processes as in one process.
 """
@@ -30,7 +31,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402
 
 REFERENCE = SentimentIntensityAnalyzer()
-FAST = FastVader(REFERENCE)
+FAST = FastVader(REFERENCE)  # the C port for ASCII texts, the Python rules for the others
+FAST_PYTHON = FastVader(REFERENCE, native=False)
 
 # Words that trigger VADER's special rules: boosters, dampeners, negations, "but", "least", "kind of",
 # idioms, "no" before a lexicon word, emoticons and emoji, all-caps and punctuation.
@@ -38,45 +40,60 @@ SPECIAL = ["very", "VERY", "kind", "of", "kinda", "sort", "not", "isn't", "never
            "no", "No", "least", "at", "but", "BUT", "or", "nor", "the", "shit", "bomb", "bad", "ass", "yeah", "right",
            "cut", "mustard", "good", "GOOD", "great", "rude", "awful", "nice", "kind", "helpful", "problem", "wait",
            "friendly", ":)", ":-(", "<3", "😊", "😡", "👍", "©", "!", "!!!", "?", "??", "????", "love", "hate",
-           "extremely", "barely", "hardly", "doctor", "phone", "nobody", "called", "back", "fine", "Dr.", "uh-uh"]
+           "extremely", "barely", "hardly", "doctor", "phone", "nobody", "called", "back", "fine", "Dr.", "uh-uh",
+           # the n-grams of the idioms and boosters, "least", "nor", ASCII separators str.split() knows
+           "kiss", "death", "to", "die", "for", "bus", "stop", "just", "enough", "nor", "very", "NO", "Kind", "OF",
+           "don't", "DON'T", "cannot", "...", "'", "(good)", "--bad--", "\x1c", "\x0b", "a", "I", "OK"]
 
 
-def _pairs(texts):
-    return [(t, REFERENCE.polarity_scores(t), FAST.polarity_scores(t)) for t in texts]
+@pytest.fixture(params=["c", "python"])
+def fast(request):
+    """FastVader with its C port for ASCII text, and with the Python rules alone."""
+    if request.param == "python":
+        return FAST_PYTHON
+    assert FAST.native, "analysis/_vader.c is not built: reinstall with a C compiler (pip install -e .)"
+    return FAST
 
 
-def _assert_identical(texts) -> None:
-    different = [(t, ref, fast) for t, ref, fast in _pairs(texts) if ref != fast]
+def _assert_identical(fast: FastVader, texts) -> None:
+    # _score, not polarity_scores: the cache would answer a text the other instance scored.
+    different = [(t, ref, got) for t in texts if (ref := REFERENCE.polarity_scores(t)) != (got := fast._score(t))]
     assert different == [], f"{len(different)} texts differ, first: {different[:1]}"
 
 
-def test_fast_vader_equals_vader_on_the_benchmark_corpus():
+def test_fast_vader_equals_vader_on_the_benchmark_corpus(fast):
     texts = [r.text for r in generate.iter_corpus(1500, seed=11) if r.text]
-    _assert_identical(texts)
+    assert sum(t.isascii() for t in texts) > 1000  # both paths are taken
+    _assert_identical(fast, texts)
 
 
 @pytest.mark.skipif(not (DATA / "nhs-feedback").is_dir(), reason="shared data not available")
-def test_fast_vader_equals_vader_on_real_feedback():
+def test_fast_vader_equals_vader_on_real_feedback(fast):
     texts = []
-    for name, column in (("nhs-feedback/phase1_care_opinion.csv", "feedback"), ("hospital-reviews/hospital.csv", "Feedback")):
+    for name, column in (("nhs-feedback/phase1_care_opinion.csv", "feedback"), ("hospital-reviews/hospital.csv", "Feedback"),
+                         ("nhs-feedback/v6_labelled_neas.csv", "FFT answer")):
         with (DATA / name).open(encoding="utf-8", errors="replace", newline="") as fp:
             texts += [row[column] for row in csv.DictReader(fp) if row.get(column)]
-    assert len(texts) > 2000
-    _assert_identical(texts)
+    assert len(texts) > 6000
+    _assert_identical(fast, texts)
+
+
+ASCII_TEXT = st.text(st.characters(max_codepoint=127), max_size=6)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(SPECIAL) | st.text(max_size=6), max_size=40), st.sampled_from([" ", "  ", "\n", ", "]))
+@given(st.lists(st.sampled_from(SPECIAL) | st.text(max_size=6) | ASCII_TEXT, max_size=40),
+       st.sampled_from([" ", "  ", "\n", ", ", "\t", "\x1f", " -- "]))
 def test_fast_vader_equals_vader_on_word_soup(words, sep):
     text = sep.join(words)
-    assert FAST.polarity_scores(text) == REFERENCE.polarity_scores(text)
+    assert FAST._score(text) == FAST_PYTHON._score(text) == REFERENCE.polarity_scores(text)
 
 
-def test_fast_vader_cache_returns_fresh_equal_results():
+def test_fast_vader_cache_returns_fresh_equal_results(fast):
     text = "Not bad at all, but the wait was VERY long!!"
-    first = FAST.polarity_scores(text)
+    first = fast.polarity_scores(text)
     first["compound"] = 99.0  # a caller mutating its dict must not poison the cache
-    assert FAST.polarity_scores(text) == REFERENCE.polarity_scores(text)
+    assert fast.polarity_scores(text) == REFERENCE.polarity_scores(text)
 
 
 def test_analyzer_with_fast_vader_matches_the_reference_vader():
