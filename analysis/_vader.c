@@ -282,7 +282,9 @@ static PyObject *Scorer_scores(Scorer *self, PyObject *text) {
     }
     const unsigned char *src = (const unsigned char *)PyUnicode_DATA(text);
     Py_ssize_t size = PyUnicode_GET_LENGTH(text);
-    Py_ssize_t words_max = size / 2 + 1;
+    Py_ssize_t words_max = 1; /* the words, counted first: memory in proportion to them, not to the text */
+    for (Py_ssize_t k = 0; k < size; k++)
+        words_max += !is_space(src[k]) && (k == 0 || is_space(src[k - 1]));
     PyObject *result = NULL;
     Word *words = PyMem_Calloc((size_t)words_max, sizeof(Word));
     /* the lowered words, then room for the longest n-gram (three words and two spaces) */
