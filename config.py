@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (BaseModel, ByteSize, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator,
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator,
                       model_validator)
 
 from errors import ConfigError
@@ -171,10 +171,6 @@ class Settings(_Strict):
             if source.location is not None and source.location not in ids:
                 raise ValueError(f"source {source.name!r}: location {source.location!r} is not one of {ids}")
         return self
-
-    @property
-    def memory_limit_bytes(self) -> int:
-        return int(TypeAdapter(ByteSize).validate_python(self.memory_limit))
 
     @property
     def zone(self) -> ZoneInfo:

@@ -199,8 +199,8 @@ def checkpoints_deferred(con: duckdb.DuckDBPyConnection, wal_bytes: int) -> Iter
 
     DuckDB checkpoints after every 16 MB of log by default: after every commit of a large import,
     rewriting the tables' newest row groups each time. Each commit is as durable either way (the log
-    is on disk); until the checkpoint its rows also sit in memory, so `wal_bytes` must stay well under
-    the job's memory limit.
+    is on disk). Until the checkpoint, its rows are held by DuckDB's buffer manager, within the
+    memory limit: beyond it they go to the temp file beside the database.
     """
     con.execute("SET checkpoint_threshold = ?", [f"{int(wal_bytes)}B"])
     try:

@@ -265,7 +265,7 @@ class Service:
             return  # nothing waiting: not even the lock is taken, so this can run every minute
 
         def work(con):
-            with checkpointing_in_bulk(con, self.settings):
+            with checkpointing_in_bulk(con):
                 results = collect_inbox(con, self.settings, INBOX_SETTLE_SECONDS)
             return results, _summarize_imports(results)
 

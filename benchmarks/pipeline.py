@@ -435,8 +435,8 @@ def build_table(n: int, results: dict) -> str:
                      "the `raw` record kept for re-parsing, and the first row of `review_versions`, compressed with "
                      "zstd), each file in a transaction of its own. The file is read once into a staging table and "
                      "everything else is set-based SQL, one insert per table; Python reads only the records SQL "
-                     "cannot normalise. A collect checkpoints its files together, once 40 % of the memory limit is "
-                     "in the write-ahead log, and at its end.")
+                     "cannot normalise. A collect stages the next file while it saves one, and checkpoints its files "
+                     "together, once 1 GiB is in the write-ahead log and at its end.")
     declined = [*main.get("collect_declined", []), *csv_.get("declined", [])]
     if declined:
         notes.append(f"- Ingest: {len(declined)} export file(s) were read by the Python parser, the slow path, "

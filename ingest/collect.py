@@ -32,9 +32,12 @@ from ingest.model import Review
 from ingest.store import FastStage, ImportResult, ImportTarget, record_outcome, save_import
 
 log = logging.getLogger("reviewpulse.collect")
-# A collect of many files checkpoints once 40 % of the memory limit is in the write-ahead log (a
-# 512MB limit: every ~200 MB) instead of after each large file (db.checkpoints_deferred).
-WAL_SHARE_OF_MEMORY = 0.4
+# A collect of many files checkpoints once 1 GiB is in the write-ahead log instead of after each large
+# file (db.checkpoints_deferred). Each checkpoint rewrites the tables' newest row groups, so the fewer
+# the better; the bound is the disk the log may take (and what DuckDB spills to its temp file, about
+# half as much), and what opening the database replays after a crash. Memory is not: beyond the
+# jobs' memory limit, DuckDB spills the committed rows to its temp file (benchmarks/README.md).
+WAL_LIMIT_BYTES = 2**30
 _UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -443,7 +446,7 @@ def collect_all(
     whole run; it is created (and closed) here unless `client` is given.
     """
     chosen = settings.sources if sources is None else sources
-    with checkpointing_in_bulk(con, settings):
+    with checkpointing_in_bulk(con):
         results = (collect_inbox(con, settings) if sources is None else []) + collect_paths(con, settings, chosen)
         remote = [s for s in chosen if s.type == "gbp_api" or s.url is not None]
         if not remote:
@@ -460,12 +463,6 @@ def collect_all(
     return results
 
 
-def checkpointing_in_bulk(con: duckdb.DuckDBPyConnection, settings: Settings):
-    """Around a collect's imports: their commits checkpoint together, up to wal_limit(settings)."""
-    return checkpoints_deferred(con, wal_limit(settings))
-
-
-def wal_limit(settings: Settings) -> int:
-    """How much committed import data may wait in the write-ahead log for one checkpoint: a share of
-    the job's memory limit, leaving the rest to the import being staged."""
-    return int(settings.memory_limit_bytes * WAL_SHARE_OF_MEMORY)
+def checkpointing_in_bulk(con: duckdb.DuckDBPyConnection):
+    """Around a collect's imports: their commits checkpoint together, every WAL_LIMIT_BYTES of log."""
+    return checkpoints_deferred(con, WAL_LIMIT_BYTES)
