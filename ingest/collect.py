@@ -33,10 +33,10 @@ from ingest.store import FastStage, ImportResult, ImportTarget, record_outcome, 
 
 log = logging.getLogger("reviewpulse.collect")
 # A collect of many files checkpoints once 1 GiB is in the write-ahead log instead of after each large
-# file (db.checkpoints_deferred). Each checkpoint rewrites the tables' newest row groups, so the fewer
-# the better; the bound is the disk the log may take (and what DuckDB spills to its temp file, about
-# half as much), and what opening the database replays after a crash. Memory is not: beyond the
-# jobs' memory limit, DuckDB spills the committed rows to its temp file (benchmarks/README.md).
+# file (db.checkpoints_deferred). Each checkpoint rewrites the tables' newest row groups and leaves the
+# old blocks free in the file, so the fewer the better. What bounds it is disk, not memory: beyond the
+# jobs' memory limit DuckDB spills the committed rows to its temp file (about half the log's size),
+# and a restart after a crash replays the log (benchmarks/README.md).
 WAL_LIMIT_BYTES = 2**30
 _UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
