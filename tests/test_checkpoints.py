@@ -25,6 +25,10 @@ def threshold(con) -> str:
     return con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
 
 
+def wal_of(settings):
+    return settings.database_path.with_name(settings.database_path.name + ".wal")
+
+
 def test_files_are_committed_one_by_one_and_checkpointed_together(settings, practice_dir, monkeypatch):
     copy_fixture("google/account-42", practice_dir / "exports" / "google")
     copy_fixture("google/api_page.json", practice_dir / "exports" / "google")
@@ -43,7 +47,7 @@ def test_files_are_committed_one_by_one_and_checkpointed_together(settings, prac
         assert set(during) == {"1.0 GiB"}  # WAL_LIMIT_BYTES while the files were imported, whatever the memory limit
         assert threshold(con) == DEFAULT_THRESHOLD  # and DuckDB's default again afterwards
         stored = con.execute("SELECT count(*) FROM reviews").fetchone()[0]
-        wal = settings.database_path.with_name(settings.database_path.name + ".wal")
+        wal = wal_of(settings)
         assert not wal.exists() or wal.stat().st_size == 0  # everything is in the database file
         # A copy of the database file alone (a backup taken right after the collect) holds every review.
         backup = practice_dir / "backup.duckdb"
@@ -78,7 +82,7 @@ def test_the_log_may_outgrow_the_memory_limit(tmp_path, monkeypatch):
     config.write_text(generate.settings_toml(tmp_path / "data", {"google": tmp_path / "exports" / "google"}, 3,
                                              tmp_path / "site"), encoding="utf-8")
     settings = load_settings(config, environ={})
-    wal = settings.database_path.with_name(settings.database_path.name + ".wal")
+    wal = wal_of(settings)
     logged: list[int] = []
     real = ingest.collect.import_file
 
@@ -88,12 +92,12 @@ def test_the_log_may_outgrow_the_memory_limit(tmp_path, monkeypatch):
         return result
 
     monkeypatch.setattr(ingest.collect, "import_file", recording)
-    limit = 48 * 10**6
-    con = connect(settings.database_path, timezone=settings.timezone, memory_limit="48MB")
+    limit_mb = 48
+    con = connect(settings.database_path, timezone=settings.timezone, memory_limit=f"{limit_mb}MB")
     try:
         results = collect_all(con, settings)
         assert [r.status for r in results] == ["ok"] * 3
-        assert logged == sorted(logged) and logged[-1] > limit  # never checkpointed before the end
+        assert logged == sorted(logged) and logged[-1] > limit_mb * 10**6  # never checkpointed before the end
         assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 30_000
     finally:
         con.close()
