@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 
 import ahocorasick
 
+from analysis.automaton import compile_automaton
 from analysis.literals import fold, leading_literals, required_literals
 from analysis.taxonomy import LIST_FIELDS, Rules, Taxonomy
 
@@ -49,7 +50,10 @@ class LiteralScan:
     lists, the theme index and the start index in turn.
     """
 
-    def __init__(self):
+    def __init__(self, native: bool = True):
+        # native: scan with analysis/_scan.c when it is built (pyahocorasick otherwise).
+        self.native = native
+        self._native = None
         self._found_bits: dict[str, int] = {}
         self._start_bits: dict[str, int] = {}
         self._next_found = self._next_start = 0
@@ -76,9 +80,12 @@ class LiteralScan:
         return bit
 
     def _build(self) -> None:
-        self._automaton = None
+        self._automaton = self._native = None
         literals = self._found_bits.keys() | self._start_bits.keys()
-        if literals:
+        if literals and self.native:
+            self._native = compile_automaton(
+                {literal: (self._found_bits.get(literal, 0), self._start_bits.get(literal, 0)) for literal in literals})
+        if literals and self._native is None:
             self._automaton = ahocorasick.Automaton()
             for literal in sorted(literals):
                 self._automaton.add_word(
@@ -93,19 +100,26 @@ class LiteralScan:
         if scanned is None:
             if not self._built:
                 self._build()
-            found = 0
-            by_start: dict[int, int] = {}
-            if self._automaton is not None:
-                for end, (length, bits, starts) in self._automaton.iter(fold(text)):
-                    found |= bits
-                    if starts:
-                        start = end - length + 1
-                        by_start[start] = by_start.get(start, 0) | starts
-            scanned = found, sorted(by_start.items())
+            if self._native is not None:  # the same scan in C (analysis/_scan.c)
+                scanned = self._native.scan(fold(text))
+            else:
+                scanned = self._scan_matches(fold(text))
             if len(self._scans) >= 4:
                 self._scans.clear()
             self._scans[text] = scanned
         return scanned
+
+    def _scan_matches(self, folded: str) -> tuple[int, list[tuple[int, int]]]:
+        """`scan` from pyahocorasick's matches."""
+        found = 0
+        by_start: dict[int, int] = {}
+        if self._automaton is not None:
+            for end, (length, bits, starts) in self._automaton.iter(folded):
+                found |= bits
+                if starts:
+                    start = end - length + 1
+                    by_start[start] = by_start.get(start, 0) | starts
+        return found, sorted(by_start.items())
 
 
 class StartIndex:
