@@ -4,7 +4,8 @@
   patient feedback, on the benchmark corpus and on generated word soups full of VADER's special cases,
   both with its C port for ASCII text (analysis/_vader.c) and with its Python rules alone;
 - the analyzer scores and finds the same mentions with FastVader as with vaderSentiment itself;
-- `analyze_pending` writes the same rows with worker processes as in one process.
+- `analyze_pending` writes the same rows with worker processes as in one process;
+- the staff matcher finds the names and titles its expressions with a look-behind find.
 """
 
 from __future__ import annotations
@@ -400,3 +401,61 @@ def test_literal_sets_do_not_depend_on_string_hashing():
     }
     assert len(outputs) == 1
     assert next(iter(outputs)).count("\n") > 500
+
+
+# Texts where a name or title touches other characters: words, digits, "_", accents, punctuation.
+STAFF_TEXTS = [
+    "Dr. Okafor", "xDr Okafor", "_Mimi", "Mimi_", "MimiMimi Mimi", "éMimi", "1Mimi", "(Mimi)", "Dr.Okafor",
+    "DrOkafor", "Nurse Hope Lindqvist", "ask for Hope", "Hope Lindqvist Hope", "Anna Okafor's team",
+    "Dr. O was great, Dr. Okafor too", "NP Hope", "PA Smith\nDr Brown", "Doctor\tWho", "", "Mimi",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Mimi", "Hope", "Dr", ".", " ", "_", "x", "é", "1", "Okafor", "Anna", "Nurse", "-"]),
+                max_size=12))
+def test_word_starts_finds_what_the_look_behind_finds(words):
+    import re
+
+    from analysis.staff import _TITLE, _word_starts
+
+    text = "".join(words)
+    names = re.compile(r"(?:Anna\s+Okafor|Mimi|Hope|Okafor)(?![\w])")
+    for regex, reference in ((names, re.compile(r"(?<![\w])" + names.pattern)), (_TITLE, re.compile(r"\b" + _TITLE.pattern))):
+        assert [m.span() for m in _word_starts(regex, text)] == [m.span() for m in reference.finditer(text)], text
+
+
+def test_staff_matcher_finds_what_the_look_behind_expressions_find():
+    """The roster matcher against the same matcher searching with the look-behind expressions."""
+    import re
+
+    from analysis import staff as staff_module
+    from analysis.staff import StaffMatcher
+
+    roster = _benchmark_roster(locations=4)
+    texts = [r.text for r in generate.iter_corpus(1500, seed=31, locations=4) if r.text] + STAFF_TEXTS
+    fast = StaffMatcher(roster)
+    found = [fast.find(t) for t in texts]
+
+    reference = StaffMatcher(roster)
+    reference._names = re.compile(r"(?<![\w])" + fast._names.pattern)
+    title = staff_module._TITLE
+    original = staff_module._word_starts
+    try:
+        staff_module._word_starts = lambda regex, text: (
+            re.compile(r"\b" + title.pattern) if regex is title else regex).finditer(text)
+        expected = [reference.find(t) for t in texts]
+    finally:
+        staff_module._word_starts = original
+    assert found == expected
+    assert sum(map(len, expected)) > 300  # the roster's names occur: the check compares something
+
+
+def _benchmark_roster(locations: int):
+    """The staff of the benchmark's practice, as its settings file lists them."""
+    import tomllib
+
+    from config import StaffMember
+
+    text = generate.settings_toml(Path("data"), {}, locations, Path("site"))
+    return [StaffMember.model_validate(s) for s in tomllib.loads(text)["staff"]]
