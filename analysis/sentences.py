@@ -14,6 +14,11 @@ from dataclasses import dataclass
 
 from analysis.literals import fold
 
+try:  # the splitter's cuts in C (analysis/_split.c); without a C compiler, the Python code below
+    from analysis import _split
+except ImportError:
+    _split = None
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -83,6 +88,14 @@ def _trimmed(text: str, start: int, end: int) -> Span | None:
 
 def split_sentences(text: str) -> list[Span]:
     """Split `text` into sentences; pieces without any letter or digit are dropped."""
+    if _split is not None:
+        bounds = iter(_split.sentence_bounds(text, _ABBREVIATIONS))
+        return [Span(start, end, text[start:end]) for start, end in zip(bounds, bounds)]
+    return split_sentences_python(text)
+
+
+def split_sentences_python(text: str) -> list[Span]:
+    """`split_sentences` in Python: what analysis/_split.c computes (tests/test_perf_equivalence.py)."""
     spans: list[Span] = []
     start = 0
     for match in _BOUNDARY.finditer(text):

@@ -177,13 +177,18 @@ def test_combined_taxonomy_regexes_match_exactly_what_the_plain_join_matches():
 
 # -- the literal prefilter of the taxonomy (analysis/literals.py, analysis/matcher.py) --------------
 
+def _real_texts(limit: int) -> list[str]:
+    """Up to `limit` real patient comments (none without the shared data)."""
+    if not (DATA / "nhs-feedback").is_dir():
+        return []
+    with (DATA / "nhs-feedback/phase1_care_opinion.csv").open(encoding="utf-8", errors="replace", newline="") as fp:
+        return [row["feedback"] for row in csv.DictReader(fp) if row.get("feedback")][:limit]
+
+
 def _real_clauses(limit: int) -> list[str]:
     from analysis.sentences import split_clauses, split_sentences
 
-    texts = []
-    if (DATA / "nhs-feedback").is_dir():
-        with (DATA / "nhs-feedback/phase1_care_opinion.csv").open(encoding="utf-8", errors="replace", newline="") as fp:
-            texts = [row["feedback"] for row in csv.DictReader(fp) if row.get("feedback")][:limit]
+    texts = _real_texts(limit)
     return [c.text for t in texts for s in split_sentences(t) for c in split_clauses(t, s)]
 
 
@@ -340,6 +345,36 @@ def test_word_before_a_period_is_what_the_regex_finds(text, data):
     end = data.draw(st.integers(0, len(text)))
     match = re.compile(r"([\w.]+)$").search(text, 0, end)
     assert _word_before(text, end) == (match.group(1) if match else None)
+
+
+# Sentence ends, closers, abbreviations, initials, line breaks and white space of every kind; letters,
+# digits and marks outside ASCII ("İ" lowers to two characters).
+SPLIT_ALPHABET = [".", "!", "?", "…", '"', "'", "”", "’", ")", "]", " ", "\n", "\t", "\x1c", "\u2003", "\u00a0", "a", "B",
+                  "é", "İ", "\u0663", "\u00b2", "_", "-", ":)", "Dr", "e.g", "etc", "Mrs", "J", "no", "x"]
+
+
+def _assert_split_in_c_as_in_python(texts) -> None:
+    from analysis import sentences
+
+    assert sentences._split is not None, "analysis/_split.c is not built: reinstall with a C compiler (pip install -e .)"
+    different = [t for t in texts if sentences.split_sentences(t) != sentences.split_sentences_python(t)]
+    assert different == [], f"{len(different)} texts split differently, first: {different[:1]}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(SPLIT_ALPHABET), max_size=30))
+def test_sentence_splitter_in_c_cuts_where_the_python_one_cuts(pieces):
+    _assert_split_in_c_as_in_python(["".join(pieces)])
+
+
+def test_sentence_splitter_in_c_on_the_benchmark_and_real_texts():
+    from analysis.sentences import split_sentences
+
+    texts = [r.text for r in generate.iter_corpus(2000, seed=43) if r.text] + _real_texts(1500) + TRICKY_CLAUSES + [
+        "(I saw Dr. Lee.) Then left", 'He said "fine." Then nothing', "[Done!] ok", "It was… fine’ ok", "Wait!!!\n\nNo.",
+        "J. Smith e.g. this etc. That", "ok.\n", "x.y. z", "İ. Next", "no. 5 please", "?!", "\u2003 . \u2003"]
+    _assert_split_in_c_as_in_python(texts)
+    assert sum(len(split_sentences(t)) > 1 for t in texts) > 2000  # texts of several sentences are among them
 
 
 def _split_without_hints(text, sentence):
