@@ -47,7 +47,9 @@ class LiteralScan:
     Each index takes its bits from `found_bit`/`start_bit`, so the bits of two indexes never overlap
     and each reads only its own. The automaton is (re)built at the first scan after literals were
     added. The last few texts' scans are kept: a clause and its masked form are read by the cue
-    lists, the theme index and the start index in turn.
+    lists, the theme index and the start index in turn. With `analysis/_scan.c` built, the scan runs
+    in C over the same literals (analysis/automaton.py), without a Python object per match;
+    pyahocorasick scans otherwise (and with `native=False`).
     """
 
     def __init__(self, native: bool = True):

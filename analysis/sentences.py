@@ -2,9 +2,11 @@
 
 A regex splitter, fast enough to cost less than VADER itself. Sentences end at `.`, `!`, `?` or `…`
 followed by white space (not after common abbreviations such as "Dr." or "e.g."), and at line
-breaks. Clauses split a sentence before contrast words ("but", "however", "although", ...), because a
-review's praise and its complaint so often sit on either side of one; a sentence-initial "although"
-or "while" clause ends at its first comma. Offsets are 0-based and end-exclusive.
+breaks; where they end is computed by `analysis/_split.c` when it is built, step by step as
+`split_sentences_python` computes it. Clauses split a sentence before contrast words ("but",
+"however", "although", ...), because a review's praise and its complaint so often sit on either side
+of one; a sentence-initial "although" or "while" clause ends at its first comma. Offsets are 0-based
+and end-exclusive.
 """
 
 from __future__ import annotations
