@@ -72,15 +72,14 @@ def compile_automaton(literals: Mapping[str, tuple[int, int]]):
     starts_of: list[list[tuple[int, int]]] = [[] for _ in range(count)]
     queue = [0]
     for state in queue:  # breadth first: a state's failure target is shallower, so it is done
-        back = fail[state]
-        if state:
-            transitions[state * width:(state + 1) * width] = transitions[back * width:(back + 1) * width]
+        back = fail[state]  # the root's is itself, whose row and outputs are still empty here
+        transitions[state * width:(state + 1) * width] = transitions[back * width:(back + 1) * width]
         for step, child in children[state].items():
-            fail[child] = transitions[back * width + step] if state else 0
+            fail[child] = transitions[back * width + step]  # read before the root's own step is set
             transitions[state * width + step] = child
             queue.append(child)
-        found_of[state] = found_of[back] if state else 0
-        starts_of[state] = list(starts_of[back]) if state else []
+        found_of[state] = found_of[back]
+        starts_of[state] = list(starts_of[back])
         if own[state] is not None:
             length, found, starts = own[state]
             found_of[state] |= found

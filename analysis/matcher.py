@@ -53,9 +53,9 @@ class LiteralScan:
     """
 
     def __init__(self, native: bool = True):
-        # native: scan with analysis/_scan.c when it is built (pyahocorasick otherwise).
+        # native: scan with analysis/_scan.c when it is built (`_compiled`), pyahocorasick otherwise.
         self.native = native
-        self._native = None
+        self._compiled = None
         self._found_bits: dict[str, int] = {}
         self._start_bits: dict[str, int] = {}
         self._next_found = self._next_start = 0
@@ -82,12 +82,12 @@ class LiteralScan:
         return bit
 
     def _build(self) -> None:
-        self._automaton = self._native = None
+        self._automaton = self._compiled = None
         literals = self._found_bits.keys() | self._start_bits.keys()
         if literals and self.native:
-            self._native = compile_automaton(
+            self._compiled = compile_automaton(
                 {literal: (self._found_bits.get(literal, 0), self._start_bits.get(literal, 0)) for literal in literals})
-        if literals and self._native is None:
+        if literals and self._compiled is None:
             self._automaton = ahocorasick.Automaton()
             for literal in sorted(literals):
                 self._automaton.add_word(
@@ -102,8 +102,8 @@ class LiteralScan:
         if scanned is None:
             if not self._built:
                 self._build()
-            if self._native is not None:  # the same scan in C (analysis/_scan.c)
-                scanned = self._native.scan(fold(text))
+            if self._compiled is not None:  # the same scan in C (analysis/_scan.c)
+                scanned = self._compiled.scan(fold(text))
             else:
                 scanned = self._scan_matches(fold(text))
             if len(self._scans) >= 4:

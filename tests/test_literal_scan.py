@@ -40,7 +40,7 @@ def test_the_analyzer_scans_in_c():
     analyzer = Analyzer(load_taxonomy())
     scan = analyzer.index._scan
     scan.scan("nobody called me back")
-    assert scan._native is not None and scan._automaton is None
+    assert scan._compiled is not None and scan._automaton is None
 
 
 def test_c_scan_equals_the_automaton_scan_on_the_analyzers_literals():
